@@ -1,0 +1,178 @@
+"""Command line: ``python -m cvlib train|evaluate|bench|fetch``.
+
+Examples::
+
+    python -m cvlib train --dataset mnist --epochs 5 --save mnist_cnn
+    python -m cvlib evaluate --model mnist_cnn
+    python -m cvlib bench --images 10000
+    python -m cvlib fetch mnist fashion_mnist mobilenet_v3_small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def _train(args) -> int:
+    from cvlib import zoo
+    from cvlib.train import TrainConfig, fit
+
+    config = TrainConfig(
+        dataset=args.dataset, train_size=args.train_size,
+        validation_split=args.validation_split, filters=args.filters, dense=args.dense,
+        dropout=args.dropout, batchnorm=args.batchnorm, l1=args.l1, l2=args.l2,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        lr_schedule=args.lr_schedule,
+        optimizer=args.optimizer, augment=args.augment, early_stopping=args.early_stopping,
+        patience=args.patience, seed=args.seed)
+    result = fit(config, verbose=args.verbose)
+    out = {"dataset": config.dataset, "data_source": result.data_info.source,
+           "test_accuracy": round(result.test_accuracy, 4),
+           "test_loss": round(result.test_loss, 4), "seconds": round(result.seconds, 1),
+           "images_per_second": round(result.images_per_second),
+           "params": int(result.model.count_params())}
+    if args.save:
+        if result.data_info.subset:
+            print("refusing to --save a model trained on the offline subset", file=sys.stderr)
+            return 2
+        path = zoo.models_dir() / f"{args.save}.weights.h5"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result.model.save_weights(str(path))
+        manifest = zoo.read_manifest()
+        manifest.setdefault("models", {})[args.save] = {
+            "task": "classify",
+            "file": path.name,
+            "sha256": zoo.sha256_file(path),
+            "size_bytes": path.stat().st_size,
+            "architecture": "cvlib.nets.cnn.build_cnn(TrainConfig(**config).cnn_spec())",
+            "dataset": config.dataset,
+            "class_names": result.data_info.class_names,
+            "input_shape": list(result.model.input_shape[1:]),
+            "config": config.to_dict(),
+            "metrics": {"test_accuracy": round(result.test_accuracy, 4),
+                        "test_loss": round(result.test_loss, 4),
+                        "test_images": int(len(result.y_test)),
+                        "train_seconds": round(result.seconds, 1)},
+            "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
+            "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        }
+        zoo.write_manifest(manifest)
+        out["saved"] = str(path)
+    print(json.dumps(out))
+    return 0
+
+
+def _evaluate(args) -> int:
+    import numpy as np
+
+    from cvlib import zoo
+    from cvlib.data import load_dataset
+    from cvlib.train import predict_probs
+
+    m = zoo.manifest_entry(args.model)
+    model = zoo.load(args.model)
+    x, y, info = load_dataset(args.dataset or m["dataset"], "test")
+    probs = predict_probs(model, x[..., None] if x.ndim == 3 else x)
+    acc = float(np.mean(probs.argmax(1) == y))
+    print(json.dumps({"model": args.model, "dataset": info.name, "source": info.source,
+                      "subset": info.subset, "images": int(len(y)),
+                      "test_accuracy": round(acc, 4)}))
+    return 0
+
+
+def _bench(args) -> int:
+    from cvlib import bench
+    for line in bench.quick(images=args.images, repeats=args.repeats):
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+def _fetch(args) -> int:
+    from cvlib import data, zoo
+    failed = 0
+    for name in args.names:
+        try:
+            if name in data.DATASETS:
+                where = data.fetch(name)
+            else:
+                where = zoo.fetch(name)
+            print(f"{name}: ok ({where})")
+        except Exception as exc:  # one line per failure, never a traceback
+            failed += 1
+            print(f"{name}: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    from cvlib.train import LR_SCHEDULES, OPTIMIZERS, TRAINABLE_DATASETS
+
+    ap = argparse.ArgumentParser(prog="python -m cvlib", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("train", help="train the CNN (see cvlib.train.TrainConfig)")
+    t.add_argument("--dataset", default="mnist", choices=TRAINABLE_DATASETS)
+    t.add_argument("--train-size", type=int, default=None)
+    t.add_argument("--validation-split", type=float, default=0.1)
+    t.add_argument("--filters", type=_int_tuple, default=(32, 64, 64))
+    t.add_argument("--dense", type=int, default=64)
+    t.add_argument("--dropout", type=float, default=0.0)
+    t.add_argument("--batchnorm", action="store_true")
+    t.add_argument("--l1", type=float, default=0.0)
+    t.add_argument("--l2", type=float, default=0.0)
+    t.add_argument("--epochs", type=int, default=5)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
+    t.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
+    t.add_argument("--augment", action="store_true")
+    t.add_argument("--early-stopping", action="store_true")
+    t.add_argument("--patience", type=int, default=2)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--save", metavar="NAME", help="write models/NAME.weights.h5 + manifest entry")
+    t.add_argument("--verbose", type=int, default=2)
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="test accuracy of a registered model")
+    e.add_argument("--model", default="mnist_cnn")
+    e.add_argument("--dataset", default=None)
+    e.set_defaults(func=_evaluate)
+
+    b = sub.add_parser("bench", help="quick training-throughput check (bench/ has the full ones)")
+    b.add_argument("--images", type=int, default=20000)
+    b.add_argument("--repeats", type=int, default=1)
+    b.set_defaults(func=_bench)
+
+    f = sub.add_parser("fetch", help="download data sets / ImageNet weights (online)")
+    f.add_argument("names", nargs="+")
+    f.set_defaults(func=_fetch)
+
+    args = ap.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as exc:   # invalid settings: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from cvlib import CVLibError
+        if isinstance(exc, CVLibError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,670 @@
+"""Train the worked-example CNN: ``TrainConfig``, ``fit()`` and ``TrainingJob``.
+
+``fit(config)`` trains in the calling thread and returns a :class:`TrainResult`.
+``TrainingJob(config).start()`` runs the same training in a daemon thread; a page polls
+``job.snapshot()`` (a consistent copy taken under a lock) and may ``job.stop()``, which
+returns within a second and keeps the weights learned so far. One heavy job runs per
+process; a second ``start()`` raises :class:`JobBusy`.
+
+Speed: images are fed as uint8 [N, 28, 28, 1] (the model rescales), Keras's array
+adapter shuffles and batches them, and ``steps_per_execution`` runs several batches per
+call of the compiled train step, which removes most of the per-batch Python overhead that
+dominates this small network on a CPU (measured in bench/train_throughput.py). The
+progress callback is marked ``async_safe`` so Keras dispatches it off the training loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+
+from cvlib import CVLibError
+from cvlib.data import DATASETS, DatasetInfo, load_dataset
+from cvlib.validation import check_choice, check_range
+
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+LR_SCHEDULES = ("constant", "cosine")
+TRAINABLE_DATASETS = ("mnist", "fashion_mnist")
+
+
+class JobBusy(CVLibError):
+    """Another heavy job is running in this process."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines one training run. Invalid values raise ``ValueError``.
+
+    Attributes:
+        dataset: "mnist" or "fashion_mnist".
+        train_size: how many training images to use (None = all available).
+        validation_split: fraction of those held out for validation, in [0, 0.5].
+        filters: filters of the three conv layers (seed: 32, 64, 64).
+        dense: width of the hidden dense layer (seed: 64).
+        dropout: dropout before the output layer, in [0, 0.9].
+        batchnorm: BatchNormalization after each conv layer.
+        l1, l2: kernel regularisation strengths, in [0, 0.1].
+        epochs: passes over the training data, 1-100.
+        batch_size: images per gradient step, 1-4096 and at most the training images.
+        learning_rate: step size, in [1e-6, 1].
+        lr_schedule: "constant", or "cosine" (decays the rate to 0 over the run).
+        optimizer: "sgd", "momentum" (SGD with momentum 0.9), "rmsprop" or "adam".
+        augment: random shifts (10%), rotations (±10°) and zoom (±10%) while training.
+        early_stopping: stop when val_loss has not improved for ``patience`` epochs and
+            restore the best weights (needs a validation split).
+        patience: epochs to wait, 1-20.
+        seed: random seed for the subset, the split, initialisation and shuffling.
+        steps_per_execution: batches per call of the compiled train step (speed only).
+    """
+
+    dataset: str = "mnist"
+    train_size: int | None = None
+    validation_split: float = 0.1
+    filters: tuple[int, int, int] = (32, 64, 64)
+    dense: int = 64
+    dropout: float = 0.0
+    batchnorm: bool = False
+    l1: float = 0.0
+    l2: float = 0.0
+    epochs: int = 5
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
+    optimizer: str = "adam"
+    augment: bool = False
+    early_stopping: bool = False
+    patience: int = 2
+    seed: int = 0
+    steps_per_execution: int = 8
+
+    def __post_init__(self):
+        check_choice("dataset", self.dataset, TRAINABLE_DATASETS)
+        if self.train_size is not None:
+            check_range("train_size", self.train_size, 100, 1_000_000, integer=True,
+                        hint="Use at least 100 images.")
+        check_range("validation_split", self.validation_split, 0.0, 0.5)
+        object.__setattr__(self, "filters", tuple(self.filters))
+        if len(self.filters) != 3:
+            raise ValueError(f"filters must give 3 conv layers; got {self.filters!r}.")
+        for f in self.filters:
+            check_range("filters", f, 1, 256, integer=True)
+        check_range("dense", self.dense, 1, 1024, integer=True)
+        check_range("dropout", self.dropout, 0.0, 0.9, hint="Try 0.2-0.5.")
+        check_range("l1", self.l1, 0.0, 0.1)
+        check_range("l2", self.l2, 0.0, 0.1)
+        check_range("epochs", self.epochs, 1, 100, integer=True)
+        check_range("batch_size", self.batch_size, 1, 4096, integer=True)
+        check_range("learning_rate", self.learning_rate, 1e-6, 1.0, hint="Try 1e-3.")
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        check_range("patience", self.patience, 1, 20, integer=True)
+        check_range("seed", self.seed, 0, 2**31 - 1, integer=True)
+        check_range("steps_per_execution", self.steps_per_execution, 1, 64, integer=True)
+        if self.early_stopping and self.validation_split == 0:
+            raise ValueError("early_stopping needs a validation split > 0; got "
+                             "validation_split=0. Set validation_split to 0.1 or turn "
+                             "early stopping off.")
+        if self.train_size is not None:
+            n_train = self.train_size - int(round(self.train_size * self.validation_split))
+            if self.batch_size > n_train:
+                raise ValueError(f"batch_size must be at most the {n_train} training images; "
+                                 f"got {self.batch_size}. Try a smaller batch or more images.")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["filters"] = list(self.filters)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def cnn_spec(self, input_shape=(28, 28, 1), num_classes=10):
+        from cvlib.nets.cnn import CNNSpec
+        return CNNSpec(filters=self.filters, dense=self.dense, dropout=self.dropout,
+                       batchnorm=self.batchnorm, l1=self.l1, l2=self.l2,
+                       input_shape=input_shape, num_classes=num_classes)
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) training produced.
+
+    Attributes:
+        model: the trained ``keras.Model`` (takes uint8-range [N, 28, 28, 1]).
+        history: per-epoch lists: loss, accuracy, val_loss, val_accuracy.
+        test_accuracy, test_loss: on the data set's test split.
+        seconds: wall time of the training loop (without test evaluation).
+        images_per_second: training images processed per second of ``seconds``.
+        stopped: True when stopped early by the user.
+        epochs_completed: full epochs finished.
+        test_probs: float32 [N_test, classes] softmax outputs; y_test: int64 [N_test].
+        data_info: where the data came from; run_id: the saved run, if any.
+    """
+
+    model: object
+    config: TrainConfig
+    history: dict[str, list[float]]
+    test_accuracy: float
+    test_loss: float
+    seconds: float
+    images_per_second: float
+    stopped: bool
+    epochs_completed: int
+    test_probs: np.ndarray
+    y_test: np.ndarray
+    data_info: DatasetInfo
+    run_id: str | None = None
+
+    def confusion_matrix(self) -> np.ndarray:
+        """int64 [C, C]: rows = true class, columns = predicted class."""
+        return confusion_matrix(self.y_test, self.test_probs.argmax(1), self.test_probs.shape[1])
+
+    def metrics(self) -> dict:
+        return {"test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+                "seconds": self.seconds, "images_per_second": self.images_per_second,
+                "stopped": self.stopped, "epochs_completed": self.epochs_completed,
+                "data_source": self.data_info.source, "data_subset": self.data_info.subset,
+                "params": int(self.model.count_params())}
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    cm = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm
+
+
+# --- the pieces of a training ---------------------------------------------------------
+
+@dataclass
+class _Prepared:
+    config: TrainConfig
+    model: object           # the model that is kept and saved
+    train_model: object     # model (+ augmentation layers in front when augment=True)
+    x_train: np.ndarray
+    y_train: np.ndarray
+    val: tuple | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+    info: DatasetInfo
+    steps_per_epoch: int = 0
+
+
+def _optimizer(config: TrainConfig, total_steps: int):
+    import keras
+    lr = config.learning_rate
+    if config.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps))
+    return {
+        "sgd": lambda: keras.optimizers.SGD(lr),
+        "momentum": lambda: keras.optimizers.SGD(lr, momentum=0.9),
+        "rmsprop": lambda: keras.optimizers.RMSprop(lr),
+        "adam": lambda: keras.optimizers.Adam(lr),
+    }[config.optimizer]()
+
+
+def augmentation_layers():
+    """Small shifts, rotations and zooms: digits stay digits."""
+    from keras import layers
+    return [layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="aug_shift"),
+            layers.RandomRotation(10 / 360, fill_mode="constant", name="aug_rotate"),
+            layers.RandomZoom(0.1, fill_mode="constant", name="aug_zoom")]
+
+
+def prepare(config: TrainConfig) -> _Prepared:
+    """Load the data and build + compile the model for ``config``."""
+    import keras
+
+    from cvlib.nets.cnn import build_cnn
+
+    x, y, info = load_dataset(config.dataset, "train")
+    x_test, y_test, _ = load_dataset(config.dataset, "test")
+    rng = np.random.default_rng(config.seed)
+    order = rng.permutation(len(x))
+    if config.train_size is not None:
+        order = order[: config.train_size]
+    n_val = int(round(len(order) * config.validation_split))
+    tr, va = order[n_val:], order[:n_val]
+    if config.batch_size > len(tr):
+        raise ValueError(f"batch_size must be at most the {len(tr)} training images "
+                         f"available from {info.source}; got {config.batch_size}.")
+    # uint8 [N, 28, 28, 1] 0-255: the model's Rescaling layer maps to [0, 1].
+    x_tr, y_tr = x[tr][..., None], y[tr]
+    val = (x[va][..., None], y[va]) if n_val else None
+
+    keras.utils.set_random_seed(config.seed)
+    model = build_cnn(config.cnn_spec(x_tr.shape[1:], info.num_classes),
+                      name=f"{config.dataset}_cnn")
+    if config.augment:
+        train_model = keras.Sequential([keras.Input(x_tr.shape[1:]), *augmentation_layers(),
+                                        model], name="augmented")
+    else:
+        train_model = model
+    steps = -(-len(x_tr) // config.batch_size)
+    train_model.compile(optimizer=_optimizer(config, steps * config.epochs),
+                        loss="sparse_categorical_crossentropy",
+                        metrics=["accuracy"], steps_per_execution=config.steps_per_execution)
+    return _Prepared(config, model, train_model, x_tr, y_tr, val, x_test[..., None], y_test,
+                     info, steps)
+
+
+def predict_probs(model, x: np.ndarray, batch: int = 1000) -> np.ndarray:
+    """Softmax outputs for many images, without ``model.predict``'s per-call overhead."""
+    out = [np.asarray(model(x[i:i + batch], training=False)) for i in range(0, len(x), batch)]
+    return np.concatenate(out) if out else np.zeros((0, model.output_shape[-1]), np.float32)
+
+
+def _finish(p: _Prepared, history: dict, seconds: float, seen: int, stopped: bool,
+            epochs_completed: int) -> TrainResult:
+    probs = predict_probs(p.model, p.x_test)
+    eps = 1e-7
+    test_loss = float(-np.mean(np.log(probs[np.arange(len(p.y_test)), p.y_test] + eps)))
+    test_acc = float(np.mean(probs.argmax(1) == p.y_test))
+    return TrainResult(model=p.model, config=p.config, history=history,
+                       test_accuracy=test_acc, test_loss=test_loss, seconds=seconds,
+                       images_per_second=seen / seconds if seconds > 0 else 0.0,
+                       stopped=stopped, epochs_completed=epochs_completed,
+                       test_probs=probs, y_test=np.asarray(p.y_test), data_info=p.info)
+
+
+def _keras_callbacks(config: TrainConfig) -> list:
+    import keras
+    if config.early_stopping:
+        return [keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                              restore_best_weights=True)]
+    return []
+
+
+# --- progress ---------------------------------------------------------------------------
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's progress, safe to read from any thread.
+
+    ``history`` holds per-epoch values; ``batches`` holds (global step, loss, accuracy)
+    points of the running training averages, thinned to a few hundred.
+    """
+
+    status: str = "pending"        # pending|running|stopping|stopped|finished|failed
+    epoch: int = 0                 # current epoch, 1-based
+    epochs: int = 0
+    batch: int = 0                 # batches done in the current epoch
+    steps_per_epoch: int = 0
+    images_seen: int = 0
+    elapsed: float = 0.0
+    images_per_second: float = 0.0
+    eta_seconds: float | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    batches: list[tuple[int, float, float]] = field(default_factory=list)
+    error: str = ""
+    reason: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("stopped", "finished", "failed")
+
+    @property
+    def fraction(self) -> float:
+        total = self.epochs * self.steps_per_epoch
+        return min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.batch) / total) \
+            if total and self.epoch else 0.0
+
+
+def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
+                            epoch_images: int, stop_event: threading.Event,
+                            on_epoch=None, on_end=None):
+    """A Keras callback that records progress under a lock and honours ``stop_event``.
+
+    It does no I/O and no UI calls (``on_epoch``/``on_end`` hooks aside): a page reads
+    its ``snapshot()``. Built in a function so that importing this module stays cheap.
+    """
+    import keras
+
+    class _Progress(keras.callbacks.Callback):
+        # Keras may dispatch batch-end calls to a worker thread when every callback is
+        # async-safe: ours only takes a lock and copies a few floats.
+        async_safe = True
+
+        def __init__(self):
+            super().__init__()
+            self.lock = threading.Lock()
+            self.snap = JobSnapshot(status="running", epochs=epochs,
+                                    steps_per_epoch=steps_per_epoch)
+            self.t0 = None
+            self.halted = threading.Event()
+            self.ended = threading.Event()
+            self.every = max(1, steps_per_epoch // 100)
+            self._last_point = -1
+            self._seen_before_epoch = 0
+            self.in_validation = False
+
+        def on_train_begin(self, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            with self.lock:
+                self.snap.epoch = epoch + 1
+                self.snap.batch = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            now = time.perf_counter()
+            with self.lock:
+                s = self.snap
+                s.batch = batch + 1
+                done = (s.epoch - 1) * steps_per_epoch + s.batch
+                s.images_seen = self._seen_before_epoch + min(s.batch * batch_size,
+                                                              epoch_images)
+                s.elapsed = now - self.t0
+                if s.elapsed > 0:
+                    s.images_per_second = s.images_seen / s.elapsed
+                    rate = done / s.elapsed
+                    s.eta_seconds = (epochs * steps_per_epoch - done) / rate if rate else None
+                if logs and done - self._last_point >= self.every:
+                    self._last_point = done
+                    s.batches.append((done, float(logs.get("loss", np.nan)),
+                                      float(logs.get("accuracy", np.nan))))
+            self._check_stop()
+
+        def _check_stop(self):
+            # Weights change only inside train steps: once a stop is requested, the end
+            # of a batch, the start of validation or the end of an epoch means halted.
+            if stop_event.is_set():
+                self.model.stop_training = True
+                with self.lock:
+                    if self.snap.status == "running":
+                        self.snap.status = "stopping"
+                self.halted.set()
+
+        def on_test_begin(self, logs=None):
+            self.in_validation = True
+            self._check_stop()
+
+        def on_test_end(self, logs=None):
+            self.in_validation = False
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._check_stop()
+            logs = logs or {}
+            with self.lock:
+                for k, v in logs.items():
+                    if k in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                        self.snap.history.setdefault(k, []).append(float(v))
+                self._seen_before_epoch += epoch_images
+                self.snap.images_seen = self._seen_before_epoch
+                history = {k: list(v) for k, v in self.snap.history.items()}
+            if on_epoch is not None:
+                on_epoch(epoch, logs, history)
+
+        def on_train_end(self, logs=None):
+            self.halted.set()
+            if on_end is not None:
+                on_end()
+            self.ended.set()
+
+        def snapshot(self) -> JobSnapshot:
+            with self.lock:
+                s = self.snap
+                return replace(s, history={k: list(v) for k, v in s.history.items()},
+                               batches=list(s.batches))
+
+    return _Progress()
+
+
+def fit(config: TrainConfig, callbacks=(), stop_event: threading.Event | None = None,
+        verbose: int = 0) -> TrainResult:
+    """Train the CNN described by ``config`` in the calling thread.
+
+    Args:
+        config: the run's settings.
+        callbacks: extra Keras callbacks.
+        stop_event: set it from another thread to stop after the current batch.
+        verbose: Keras's progress bar (0 = silent).
+
+    Returns:
+        A :class:`TrainResult` with the model, history and test metrics.
+
+    Example:
+        >>> r = fit(TrainConfig(train_size=1000, epochs=1))  # doctest: +SKIP
+        >>> r.test_accuracy > 0.5  # doctest: +SKIP
+        True
+    """
+    p = prepare(config)
+    stop_event = stop_event or threading.Event()
+    progress = _make_progress_callback(config.batch_size, p.steps_per_epoch, config.epochs,
+                                       len(p.x_train), stop_event)
+    t0 = time.perf_counter()
+    p.train_model.fit(p.x_train, p.y_train, batch_size=config.batch_size,
+                      epochs=config.epochs, validation_data=p.val, shuffle=True,
+                      callbacks=[progress, *_keras_callbacks(config), *callbacks],
+                      verbose=verbose)
+    seconds = time.perf_counter() - t0
+    snap = progress.snapshot()
+    epochs_completed = len(snap.history.get("loss", []))
+    return _finish(p, snap.history, seconds, snap.images_seen, stop_event.is_set(),
+                   epochs_completed)
+
+
+# --- background jobs --------------------------------------------------------------------
+
+_HEAVY = threading.Lock()   # one heavy job per process
+_CURRENT: "TrainingJob | None" = None
+
+
+def current_job() -> "TrainingJob | None":
+    """The heavy job running in this process, if any."""
+    job = _CURRENT
+    return job if job is not None and job.running else None
+
+
+def acquire_heavy(job) -> None:
+    """Claim the process's single heavy-job slot for ``job`` or raise :class:`JobBusy`."""
+    global _CURRENT
+    if not _HEAVY.acquire(blocking=False):
+        raise JobBusy("A training is already running on this server; wait for it to "
+                      "finish or stop it first.")
+    _CURRENT = job
+
+
+def release_heavy(job) -> None:
+    global _CURRENT
+    if _CURRENT is job:
+        _CURRENT = None
+        _HEAVY.release()
+
+
+class TrainingJob:
+    """Run :func:`fit` in a daemon thread that a page can watch and stop.
+
+    Args:
+        config: the run's settings.
+        store: a :class:`cvlib.runs.RunStore` to keep the run on disk (config, history
+            every epoch, weights, metrics, TensorBoard logs), or None to keep nothing.
+
+    Example:
+        >>> job = TrainingJob(TrainConfig(train_size=1000, epochs=1)).start()  # doctest: +SKIP
+        >>> job.snapshot().status  # doctest: +SKIP
+        'running'
+        >>> job.stop(); job.join(); job.result.test_accuracy  # doctest: +SKIP
+    """
+
+    def __init__(self, config: TrainConfig, store=None):
+        self.config = config
+        self.store = store
+        self.run_id: str | None = None
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._progress = None
+        self._result: TrainResult | None = None
+        self._status = "pending"
+        self._error = ""
+        self._reason = ""
+        self._lock = threading.Lock()
+
+    # lifecycle -----------------------------------------------------------------------
+    def start(self) -> "TrainingJob":
+        if self._thread is not None:
+            raise RuntimeError("This job was already started; create a new TrainingJob.")
+        acquire_heavy(self)
+        try:
+            if self.store is not None:
+                self.run_id = self.store.create(self.config.to_dict())
+            self._status = "running"
+            self._thread = threading.Thread(target=self._run, name="cvlab-train", daemon=True)
+            self._thread.start()
+        except BaseException:
+            release_heavy(self)
+            raise
+        return self
+
+    def stop(self, reason: str = "stopped by the user", timeout: float = 1.0) -> bool:
+        """Ask the job to stop after the current batch; wait up to ``timeout`` seconds.
+
+        Returns True when training has halted (the weights learned so far are kept).
+        """
+        with self._lock:
+            if not self._reason:
+                self._reason = reason
+        self._stop.set()
+        progress = self._progress
+        if progress is not None and progress.model is not None:
+            progress.model.stop_training = True   # no new epoch starts
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self._done.is_set() or (progress is not None and (
+                    progress.halted.is_set() or progress.in_validation)):
+                return True
+            if self._thread is None or not self._thread.is_alive():
+                return True
+            time.sleep(0.01)
+            progress = self._progress
+        return False
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the result is ready (not for Keras's teardown). True when done."""
+        return self._done.wait(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._done.is_set()
+
+    @property
+    def result(self) -> TrainResult | None:
+        return self._result
+
+    def snapshot(self) -> JobSnapshot:
+        progress = self._progress
+        snap = progress.snapshot() if progress is not None else JobSnapshot(
+            epochs=self.config.epochs)
+        with self._lock:
+            if self._status in ("stopped", "finished", "failed"):
+                snap.status = self._status
+            elif self._status == "pending":
+                snap.status = "pending"
+            elif snap.status == "pending" or self._status == "running" and progress is None:
+                snap.status = "running"
+            snap.error = self._error
+            snap.reason = self._reason
+        return snap
+
+    # the thread ---------------------------------------------------------------------
+    def _run(self):
+        try:
+            p = prepare(self.config)
+            if self.store is not None:
+                tb = _TensorBoardWriter(self.store.path(self.run_id) / "tb")
+            else:
+                tb = None
+            timing = {}
+
+            def on_epoch(epoch, logs, history):
+                if tb is not None:
+                    tb.write(epoch, logs)
+                if self.store is not None:
+                    self.store.write_history(self.run_id, history)
+
+            def on_end():
+                # Finish from the callback: fit() may return seconds after this.
+                seconds = time.perf_counter() - timing["t0"]
+                snap = self._progress.snapshot()
+                stopped = self._stop.is_set()
+                result = _finish(p, snap.history, seconds, snap.images_seen, stopped,
+                                 len(snap.history.get("loss", [])))
+                result.run_id = self.run_id
+                if self.store is not None:
+                    self.store.write_history(self.run_id, snap.history)
+                    self.store.write_weights(self.run_id, p.model)
+                    self.store.write_predictions(self.run_id, result.test_probs, result.y_test)
+                    self.store.write_metrics(self.run_id, result.metrics())
+                    self.store.set_status(self.run_id, "stopped" if stopped else "finished",
+                                          self._reason if stopped else "")
+                self._result = result
+                with self._lock:
+                    self._status = "stopped" if stopped else "finished"
+                self._finish_job()
+
+            progress = _make_progress_callback(self.config.batch_size, p.steps_per_epoch,
+                                               self.config.epochs, len(p.x_train), self._stop,
+                                               on_epoch=on_epoch, on_end=on_end)
+            self._progress = progress
+            if self._stop.is_set():   # stopped while loading data
+                raise _StoppedBeforeStart()
+            timing["t0"] = time.perf_counter()
+            p.train_model.fit(p.x_train, p.y_train, batch_size=self.config.batch_size,
+                              epochs=self.config.epochs, validation_data=p.val, shuffle=True,
+                              callbacks=[progress, *_keras_callbacks(self.config)], verbose=0)
+            if tb is not None:
+                tb.close()
+        except _StoppedBeforeStart:
+            with self._lock:
+                self._status = "stopped"
+            if self.store is not None:
+                self.store.set_status(self.run_id, "stopped", self._reason)
+            self._finish_job()
+        except BaseException as exc:  # report, never kill the server
+            with self._lock:
+                self._status = "failed"
+                self._error = f"{type(exc).__name__}: {exc}"
+            self._traceback = traceback.format_exc()
+            if self.store is not None and self.run_id:
+                try:
+                    self.store.set_status(self.run_id, "failed", self._error)
+                except OSError:
+                    pass
+            self._finish_job()
+
+    def _finish_job(self):
+        if not self._done.is_set():
+            self._done.set()
+            release_heavy(self)
+
+
+class _StoppedBeforeStart(Exception):
+    pass
+
+
+class _TensorBoardWriter:
+    """Epoch scalars in TensorBoard's layout: ``tb/train`` and ``tb/validation``."""
+
+    def __init__(self, root):
+        import tensorflow as tf
+        self._tf = tf
+        self.train = tf.summary.create_file_writer(str(root / "train"))
+        self.val = tf.summary.create_file_writer(str(root / "validation"))
+
+    def write(self, epoch: int, logs: dict):
+        for k, v in logs.items():
+            writer, name = (self.val, k[4:]) if k.startswith("val_") else (self.train, k)
+            with writer.as_default():
+                self._tf.summary.scalar(f"epoch_{name}", float(v), step=epoch)
+        self.train.flush()
+        self.val.flush()
+
+    def close(self):
+        self.train.close()
+        self.val.close()

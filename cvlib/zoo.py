@@ -1,0 +1,274 @@
+"""One model registry for every page: shipped weights, Keras-cache models, sha256 checks.
+
+A model is code + weights: the architecture is built by ``cvlib.nets`` and the weights
+come from a ``.weights.h5`` file whose sha256 is recorded in ``models/manifest.json``.
+Nothing here calls ``keras.models.load_model`` or unpickles a file.
+
+Adding a model is one decorated builder::
+
+    @register("mnist_cnn", task="classify", source="shipped", dataset="mnist")
+    def _mnist_cnn(entry):
+        return _cnn_from_manifest(entry)
+
+and every page that fits its task picks it up through :func:`list_models`.
+
+Sources:
+    shipped      weights in ``models/`` (this repository), checked against the manifest.
+    keras-cache  ImageNet weights in the Keras cache (``~/.keras/models``), downloaded
+                 there by ``python -m cvlib fetch NAME`` when online; missing offline.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from cvlib import CVLibError
+
+TASKS = ("classify", "generate", "segment", "sequence")
+
+
+class UnknownModel(CVLibError, KeyError):
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class ModelUnavailable(CVLibError):
+    """The model's weights are not on this machine (e.g. ImageNet weights offline)."""
+
+
+class ModelIntegrityError(CVLibError):
+    """A weights file does not match the sha256 in the manifest."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model.
+
+    Attributes:
+        name: registry name, e.g. "mnist_cnn".
+        task: one of TASKS.
+        source: "shipped" or "keras-cache".
+        builder: ``builder(entry) -> keras.Model`` with random weights (no download).
+        dataset: what it was trained on ("mnist", "imagenet" ...).
+        cache_file: for keras-cache models, the weights file name in ~/.keras/models.
+        description: one line for the UI.
+        loader: for keras-cache models, ``loader() -> keras.Model`` with the real weights.
+    """
+
+    name: str
+    task: str
+    source: str
+    builder: Callable
+    dataset: str = ""
+    cache_file: str = ""
+    description: str = ""
+    loader: Callable | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register(name: str, *, task: str, source: str = "shipped", dataset: str = "",
+             cache_file: str = "", description: str = "", loader: Callable | None = None):
+    """Decorator: register ``builder(entry) -> keras.Model`` under ``name``."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}; got {task!r}.")
+
+    def deco(builder):
+        _REGISTRY[name] = ModelEntry(name, task, source, builder, dataset, cache_file,
+                                     description, loader)
+        return builder
+    return deco
+
+
+def models_dir() -> Path:
+    """``$CVLIB_MODELS_DIR`` or the repository's ``models/`` folder."""
+    value = os.environ.get("CVLIB_MODELS_DIR", "").strip()
+    return Path(value) if value else Path(__file__).resolve().parent.parent / "models"
+
+
+def keras_models_dir() -> Path:
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models"
+
+
+def read_manifest() -> dict:
+    p = models_dir() / "manifest.json"
+    if not p.exists():
+        return {"models": {}}
+    return json.loads(p.read_text())
+
+
+def write_manifest(manifest: dict) -> None:
+    from cvlib.runs import atomic_write_json
+    atomic_write_json(models_dir() / "manifest.json", manifest)
+
+
+def list_models(task: str | None = None) -> list[str]:
+    """Names of registered models, optionally for one task, shipped ones first."""
+    if task is not None and task not in TASKS:
+        raise ValueError(f"task must be one of {', '.join(TASKS)}; got {task!r}.")
+    entries = [e for e in _REGISTRY.values() if task is None or e.task == task]
+    return [e.name for e in sorted(entries, key=lambda e: (e.source != "shipped", e.name))]
+
+
+def get(name: str) -> ModelEntry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownModel(f"Unknown model {name!r}. Available: {', '.join(list_models())}."
+                           ) from None
+
+
+def manifest_entry(name: str) -> dict:
+    entry = read_manifest().get("models", {}).get(name)
+    if entry is None:
+        raise ModelUnavailable(
+            f"{name} has no entry in {models_dir() / 'manifest.json'}: train it with "
+            f"`python -m cvlib train ... --save {name}`.")
+    return entry
+
+
+def status(name: str) -> str:
+    """"shipped", "cached" or "missing" (cheap: no TensorFlow, no hashing)."""
+    e = get(name)
+    if e.source == "shipped":
+        m = read_manifest().get("models", {}).get(name)
+        return "shipped" if m and (models_dir() / m["file"]).exists() else "missing"
+    return "cached" if (keras_models_dir() / e.cache_file).exists() else "missing"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verified_weights_path(name: str) -> Path:
+    """The shipped weights file of ``name`` after checking its sha256 against the manifest."""
+    m = manifest_entry(name)
+    path = models_dir() / m["file"]
+    if not path.exists():
+        raise ModelUnavailable(f"{path} is missing. Restore it (git checkout models/) or "
+                               f"retrain it with: {m.get('command', 'python -m cvlib train')}")
+    got = sha256_file(path)
+    if got != m["sha256"]:
+        raise ModelIntegrityError(
+            f"{path.name} does not match its sha256 in manifest.json (expected "
+            f"{m['sha256'][:12]}…, got {got[:12]}…): the file is damaged or was replaced, so "
+            f"it is refused. Restore it (git checkout models/) or retrain it with: "
+            f"{m.get('command', 'python -m cvlib train')}")
+    return path
+
+
+def build(name: str):
+    """The architecture of ``name`` with random weights (never downloads)."""
+    e = get(name)
+    return e.builder(e)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(name: str, sha: str):
+    e = get(name)
+    if e.source == "shipped":
+        path = verified_weights_path(name)
+        model = e.builder(e)
+        model.load_weights(str(path))
+        return model
+    if status(name) != "cached":
+        raise ModelUnavailable(
+            f"{name} needs {e.dataset} weights that are not in the Keras cache "
+            f"({keras_models_dir()}) and cannot be downloaded offline. Run "
+            f"`python -m cvlib fetch {name}` once while online; meanwhile use "
+            f"{' or '.join(n for n in list_models(e.task) if get(n).source == 'shipped')}.")
+    return e.loader()
+
+
+def load(name: str):
+    """The model ``name`` with its trained weights (sha256-checked, cached per process).
+
+    Raises:
+        UnknownModel: no such name (the message lists the available ones).
+        ModelUnavailable: weights missing (offline ImageNet, deleted file).
+        ModelIntegrityError: the weights file does not match the manifest.
+    """
+    e = get(name)
+    sha = manifest_entry(name)["sha256"] if e.source == "shipped" else ""
+    return _load_cached(name, sha)
+
+
+def class_names(name: str) -> list[str]:
+    e = get(name)
+    if e.source == "shipped":
+        m = manifest_entry(name)
+        return list(m.get("class_names") or [])
+    return list(e.extra.get("class_names", []))
+
+
+def fetch(name: str) -> Path:
+    """Download a keras-cache model's weights (online only)."""
+    e = get(name)
+    if e.source != "keras-cache":
+        raise ValueError(f"{name} ships with CV Lab; there is nothing to fetch.")
+    try:
+        e.loader()
+    except Exception as exc:
+        raise ModelUnavailable(f"Could not download the weights of {name} ({exc}). "
+                               f"Are you online?") from exc
+    return keras_models_dir() / e.cache_file
+
+
+# --- the registry -----------------------------------------------------------------------
+
+def _cnn_from_manifest(entry: ModelEntry):
+    from cvlib.nets.cnn import build_cnn
+    from cvlib.train import TrainConfig
+    m = manifest_entry(entry.name)
+    config = TrainConfig.from_dict(m["config"])
+    return build_cnn(config.cnn_spec(tuple(m.get("input_shape", (28, 28, 1))),
+                                     len(m.get("class_names") or range(10))), name=entry.name)
+
+
+@register("mnist_cnn", task="classify", dataset="mnist",
+          description="The worked-example CNN trained on MNIST digits (shipped).")
+def _mnist_cnn(entry):
+    return _cnn_from_manifest(entry)
+
+
+@register("fashion_cnn", task="classify", dataset="fashion_mnist",
+          description="A CNN trained on Fashion-MNIST clothes (shipped).")
+def _fashion_cnn(entry):
+    return _cnn_from_manifest(entry)
+
+
+def _keras_app(fn_name: str, **kwargs):
+    def builder(entry):
+        import keras
+        return getattr(keras.applications, fn_name)(weights=None, **kwargs)
+
+    def loader():
+        import keras
+        return getattr(keras.applications, fn_name)(weights="imagenet", **kwargs)
+    return builder, loader
+
+
+for _name, _fn, _file, _desc in [
+    ("mobilenet_v3_small", "MobileNetV3Small", "weights_mobilenet_v3_small_224_1.0_float.h5",
+     "MobileNetV3Small, ImageNet 1,000 classes (needs the Keras cache)."),
+    ("efficientnet_v2_b0", "EfficientNetV2B0", "efficientnetv2-b0.h5",
+     "EfficientNetV2B0, ImageNet 1,000 classes (needs the Keras cache)."),
+    ("resnet50", "ResNet50", "resnet50_weights_tf_dim_ordering_tf_kernels.h5",
+     "ResNet50, ImageNet 1,000 classes (needs the Keras cache)."),
+]:
+    _b, _l = _keras_app(_fn)
+    register(_name, task="classify", source="keras-cache", dataset="imagenet",
+             cache_file=_file, description=_desc, loader=_l)(_b)
