@@ -67,6 +67,7 @@ def _train(args) -> int:
                         "test_images": int(len(result.y_test)),
                         "train_seconds": round(result.seconds, 1)},
             "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
+            "data_source": result.data_info.source,
             "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         }
         zoo.write_manifest(manifest)

@@ -35,7 +35,7 @@ import numpy as np
 from cvlib import CVLibError
 
 _RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+HISTORY_KEYS = ("epoch_progress", "loss", "accuracy", "val_loss", "val_accuracy")
 
 
 class RunNotFound(CVLibError):
@@ -57,6 +57,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)   # mkstemp makes 0600; these are ordinary data files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

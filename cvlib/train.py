@@ -394,6 +394,9 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                 for k, v in logs.items():
                     if k in ("loss", "accuracy", "val_loss", "val_accuracy"):
                         self.snap.history.setdefault(k, []).append(float(v))
+                # Where this epoch ended, in epochs: 0.2 for an epoch stopped early.
+                self.snap.history.setdefault("epoch_progress", []).append(
+                    round(epoch + self.snap.batch / steps_per_epoch, 4))
                 self._seen_before_epoch += epoch_images
                 self.snap.images_seen = self._seen_before_epoch
                 history = {k: list(v) for k, v in self.snap.history.items()}
@@ -668,3 +671,12 @@ class _TensorBoardWriter:
     def close(self):
         self.train.close()
         self.val.close()
+
+
+def model_from_run(record):
+    """Rebuild a saved run's model (architecture from its config + its weights file)."""
+    from cvlib.nets.cnn import build_cnn
+    config = TrainConfig.from_dict(record.config)
+    model = build_cnn(config.cnn_spec(), name=f"{config.dataset}_cnn")
+    model.load_weights(str(record.weights_path))
+    return model

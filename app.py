@@ -1,0 +1,77 @@
+"""CV Lab: `streamlit run app.py`.
+
+Router only: page config, language, navigation, and the home page. The home page imports
+neither TensorFlow nor Keras, so it renders in about a second.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.streamlit_fix import keep_keras_session
+from ui.i18n import LANGS, t
+
+keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
+
+st.set_page_config(page_title="CV Lab", page_icon="🔬", layout="wide")
+
+
+def home() -> None:
+    import pandas as pd
+
+    from cvlib import data, zoo
+
+    st.title(t("app_title"))
+    st.write(t("tagline"))
+
+    st.header(t("pages_title"))
+    st.page_link(TRAIN, label=f"**{t('nav_train')}** — {t('page_train_desc')}", icon=":material/model_training:")
+
+    st.header(t("map_title"))
+    left, right = st.columns(2)
+    with left:
+        for key in ("background", "concepts", "algorithm", "example"):
+            with st.container(border=True):
+                st.subheader(t(f"map_{key}"))
+                st.markdown(t(f"map_{key}_text"))
+    with right:
+        for key in ("applications", "tools", "trends"):
+            with st.container(border=True):
+                st.subheader(t(f"map_{key}"))
+                st.markdown(t(f"map_{key}_text"))
+        with st.container(border=True):
+            st.subheader(t("map_faq"))
+            for q in ("arch", "overfit", "lr"):
+                with st.expander(t(f"faq_{q}_q")):
+                    st.markdown(t(f"faq_{q}_a"))
+
+    st.header(t("models_title"))
+    manifest = zoo.read_manifest().get("models", {})
+    rows, missing = [], []
+    for name in zoo.list_models():
+        e = zoo.get(name)
+        state = zoo.status(name)
+        if state == "missing" and e.source == "keras-cache":
+            missing.append(name)
+        acc = manifest.get(name, {}).get("metrics", {}).get("test_accuracy")
+        rows.append({t("col_model"): name, t("col_task"): e.task,
+                     t("col_status"): t(f"status_{state}"),
+                     t("col_accuracy"): f"{acc:.2%}" if acc else "",
+                     t("col_about"): e.description})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if missing:
+        st.caption(t("models_missing_hint", names=" ".join(missing)))
+
+    st.subheader(t("data_title"))
+    st.dataframe(pd.DataFrame([
+        {t("dataset"): name, t("col_status"): t(f"data_{data.availability(name)}")}
+        for name in data.DATASETS]), hide_index=True)
+
+
+st.sidebar.radio(t("language"), options=list(LANGS), key="lang", format_func=LANGS.get,
+                 horizontal=True)
+
+# Pages are built after the language is known, so the sidebar shows translated titles.
+HOME = st.Page(home, title=t("nav_home"), icon=":material/home:", default=True, url_path="home")
+TRAIN = st.Page("pages/train.py", title=t("nav_train"), icon=":material/model_training:", url_path="train")
+st.navigation([HOME, TRAIN]).run()
