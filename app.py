@@ -25,7 +25,9 @@ def home() -> None:
     st.write(t("tagline"))
 
     st.header(t("pages_title"))
-    st.page_link(TRAIN, label=f"**{t('nav_train')}** — {t('page_train_desc')}", icon=":material/model_training:")
+    for key, page in PAGE_OBJECTS.items():
+        st.page_link(page, label=f"**{t('nav_' + key)}** — {t('page_' + key + '_desc')}",
+                     icon=page.icon)
 
     st.header(t("map_title"))
     left, right = st.columns(2)
@@ -71,7 +73,14 @@ def home() -> None:
 st.sidebar.radio(t("language"), options=list(LANGS), key="lang", format_func=LANGS.get,
                  horizontal=True)
 
+# One line per page: (script, key, icon). The key names the url path and the texts
+# nav_<key> and page_<key>_desc in ui/i18n.py. A page is listed once its issue has landed.
+PAGES = [
+    ("pages/train.py", "train", ":material/model_training:"),
+]
+
 # Pages are built after the language is known, so the sidebar shows translated titles.
 HOME = st.Page(home, title=t("nav_home"), icon=":material/home:", default=True, url_path="home")
-TRAIN = st.Page("pages/train.py", title=t("nav_train"), icon=":material/model_training:", url_path="train")
-st.navigation([HOME, TRAIN]).run()
+PAGE_OBJECTS = {key: st.Page(script, title=t(f"nav_{key}"), icon=icon, url_path=key)
+                for script, key, icon in PAGES}
+st.navigation([HOME, *PAGE_OBJECTS.values()]).run()

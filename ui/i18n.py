@@ -231,6 +231,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_time": ("seconds", "秒"),
 }
 
+# --- Learn page (pages/learn.py) ------------------------------------------------------
+TEXT.update({
+    # "learn_...": ("English", "中文"),
+})
+# --- end Learn page --------------------------------------------------------------------
+
 
 def lang() -> str:
     import streamlit as st
