@@ -70,8 +70,15 @@ def home() -> None:
         for name in data.DATASETS]), hide_index=True)
 
 
-st.sidebar.radio(t("language"), options=list(LANGS), key="lang", format_func=LANGS.get,
-                 horizontal=True)
+# The language lives in a plain session key ("lang"), which survives page switches; the
+# radio only edits it (a widget's own state is dropped on pages that do not render it).
+_langs = list(LANGS)
+_choice = st.sidebar.radio(t("language"), options=_langs, format_func=LANGS.get,
+                           index=_langs.index(st.session_state.get("lang", "en")),
+                           horizontal=True, key="lang_choice")
+if _choice != st.session_state.get("lang", "en"):
+    st.session_state["lang"] = _choice
+    st.rerun()
 
 # One line per page: (script, key, icon). The key names the url path and the texts
 # nav_<key> and page_<key>_desc in ui/i18n.py. A page is listed once its issue has landed.

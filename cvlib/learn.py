@@ -790,7 +790,7 @@ def make_dataset(name: str, n: int = 200, noise: float = 0.1, seed: int = 0) -> 
         x = np.c_[r * np.cos(a), r * np.sin(a)]
     elif name == "xor":
         x = rng.uniform(-1, 1, (n, 2))
-        x += np.sign(x) * 0.05                  # a margin around the axes
+        x += np.sign(x) * 0.1                   # a margin around the axes
         y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
     elif name == "moons":
         t = rng.uniform(0, np.pi, n)
@@ -842,7 +842,7 @@ class PlaygroundConfig:
 
     dataset: str = "circles"
     n_points: int = 200
-    noise: float = 0.1
+    noise: float = 0.05
     test_fraction: float = 0.5
     hidden: tuple = (8, 8)
     activation: str = "tanh"

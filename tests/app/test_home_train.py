@@ -1,0 +1,158 @@
+"""AppTest: home and Train pages run without exceptions; language switch; a tiny training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def new_app() -> AppTest:
+    import streamlit as st
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    return at
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [h.value for h in at.header] + \
+            [h.value for h in at.subheader] + [h.value for h in at.title]
+    return "\n".join(parts)
+
+
+def test_home_renders_map_models_and_data():
+    at = new_app()
+    assert not at.exception
+    body = texts(at)
+    for heading in ("Map of the subject", "Background", "Core concepts", "The algorithm",
+                    "Applications", "Tools", "Trends", "FAQ", "Pages", "Models on this machine"):
+        assert heading in body, heading
+    models = at.dataframe[0].value
+    row = models[models.iloc[:, 0] == "mnist_cnn"].iloc[0]
+    assert row.iloc[2] == "shipped"
+    assert "mobilenet_v3_small" in set(models.iloc[:, 0])
+
+
+def test_home_does_not_import_tensorflow():
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run()\n"
+            "assert not at.exception, at.exception\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_language_switch_changes_labels():
+    at = new_app()
+    assert "Map of the subject" in texts(at)
+    at.sidebar.radio(key="lang_choice").set_value("zh").run()
+    assert not at.exception
+    body = texts(at)
+    assert "知识地图" in body and "Map of the subject" not in body
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.title[0].value == "训练 CNN"
+    assert at.button(key="start_btn").label == "开始训练"
+
+
+def train_page() -> AppTest:
+    at = new_app()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def size_key(at) -> str:
+    return next(w.key for w in at.sidebar.select_slider if w.key.startswith("tr_size_"))
+
+
+def wait_job(at, timeout=120):
+    job = at.session_state["train_job"]
+    assert job.join(timeout)
+    return job
+
+
+def test_train_page_defaults_are_the_seed_setup():
+    at = train_page()
+    assert at.sidebar.selectbox(key="tr_dataset").value == "mnist"
+    assert at.sidebar.slider(key="tr_epochs").value == 5
+    assert at.sidebar.select_slider(key="tr_batch").value == 64
+    assert at.sidebar.select_slider(key="tr_lr").value == 1e-3
+    assert at.sidebar.selectbox(key="tr_opt").value == "adam"
+    assert [at.sidebar.selectbox(key=k).value for k in ("tr_f1", "tr_f2", "tr_f3")] == [32, 64, 64]
+    summary = "\n".join(m.value for m in at.markdown)
+    assert "93,322 parameters" in summary
+
+
+def test_tiny_training_completes_from_the_page():
+    at = train_page()
+    at.sidebar.select_slider(key=size_key(at)).set_value(500)
+    at.sidebar.slider(key="tr_epochs").set_value(1)
+    at.run()
+    at.button(key="start_btn").click().run()
+    assert not at.exception
+    job = wait_job(at)
+    assert job.snapshot().status == "finished"
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Test accuracy" in labels
+    acc = next(m.value for m in at.metric if m.label == "Test accuracy")
+    assert acc.endswith("%")
+    assert len(at.get("plotly_chart")) >= 2          # curves + confusion matrix
+    assert "Confusion matrix" in texts(at)
+    assert at.code, "copy-as-code shows the script"
+    assert "model.fit(" in at.code[0].value
+    assert any(b.label.startswith("Weights") for b in at.get("download_button"))
+    assert at.dataframe[-1].value.shape[0] == 1        # the runs table has this run
+
+
+def test_second_start_while_running_says_so_and_loses_nothing():
+    at = train_page()
+    at.sidebar.slider(key="tr_epochs").set_value(30).run()
+    at.button(key="start_btn").click().run()
+    job = at.session_state["train_job"]
+    try:
+        at.button(key="start_btn").click().run()
+        assert not at.exception
+        assert any("still running" in w.value for w in at.warning)
+        assert at.session_state["train_job"] is job and job.running
+        at.button(key="stop_btn").click().run()
+        assert job.join(30)
+        assert job.snapshot().status == "stopped"
+    finally:
+        job.stop()
+        job.join(30)
+
+
+def test_batch_sizes_offered_fit_the_training_set():
+    at = train_page()
+    at.sidebar.select_slider(key=size_key(at)).set_value(500)
+    at.sidebar.slider(key="tr_val").set_value(0.3)
+    at.run()
+    assert max(map(int, at.sidebar.select_slider(key="tr_batch").options)) == 256  # 350 images
+    # early stopping needs a validation split: the checkbox is disabled without one
+    at.sidebar.slider(key="tr_val").set_value(0.0).run()
+    assert at.sidebar.checkbox(key="tr_early").disabled
+
+
+def test_offline_banner_and_missing_dataset(monkeypatch, tmp_path):
+    monkeypatch.delenv("CVLIB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+    at = train_page()
+    assert any("Offline" in w.value and "python -m cvlib fetch mnist" in w.value
+               for w in at.warning)
+    at.sidebar.selectbox(key="tr_dataset").set_value("fashion_mnist").run()
+    assert not at.exception
+    assert at.error and "python -m cvlib fetch fashion_mnist" in at.error[0].value
+    assert "\n" not in at.error[0].value
