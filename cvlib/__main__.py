@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     t.add_argument("--epochs", type=int, default=5)
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
+    t.add_argument("--lr-schedule", default="cosine", choices=LR_SCHEDULES)
     t.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     t.add_argument("--augment", action="store_true")
     t.add_argument("--early-stopping", action="store_true")

@@ -33,7 +33,8 @@ from ui.jobs import watch_session
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
 FILTER_CHOICES = [8, 16, 32, 48, 64, 96, 128]
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5    # progress bar
+CHART_SECONDS = 1.0   # live curves
 
 
 @st.cache_data(show_spinner=False)
@@ -108,7 +109,7 @@ def controls() -> Controls:
                           format_func=lambda v: f"{v:g}")
     optimizer = sb.selectbox(t("optimizer"), ["adam", "sgd", "momentum", "rmsprop"],
                              key="tr_opt", format_func=lambda o: t(f"opt_{o}"))
-    schedule = sb.radio(t("lr_schedule"), ["constant", "cosine"], key="tr_sched",
+    schedule = sb.radio(t("lr_schedule"), ["cosine", "constant"], key="tr_sched",
                         format_func=lambda s: t(f"sched_{s}"), horizontal=True)
     augment = sb.checkbox(t("augment"), key="tr_aug")
     early = sb.checkbox(t("early_stopping"), key="tr_early", disabled=val_split == 0)
@@ -179,8 +180,8 @@ def _curve_labels() -> dict:
             "train": t("train_series"), "validation": t("val_series")}
 
 
-def live_panel_body() -> None:
-    """Progress of this session's job. Runs inside a fragment that reruns every 0.5 s."""
+def live_progress_body() -> None:
+    """Progress bar and status of this session's job (a fragment, every 0.5 s)."""
     job = _session_job()
     if job is None:
         return
@@ -194,9 +195,6 @@ def live_panel_body() -> None:
             "progress_text", epoch=max(snap.epoch, 1), epochs=snap.epochs, batch=snap.batch,
             batches=snap.steps_per_epoch, ips=snap.images_per_second,
             eta=_fmt_eta(None if snap.done else snap.eta_seconds)))
-    st.plotly_chart(charts.training_curves(snap.history, snap.batches, snap.steps_per_epoch,
-                                           _curve_labels(), epochs=snap.epochs),
-                    key="live_curves", config={"displayModeBar": False})
     if snap.status == "failed":
         st.error(t("job_failed", err=snap.error))
     elif snap.status == "stopped":
@@ -205,6 +203,18 @@ def live_panel_body() -> None:
     if snap.done and st.session_state.get("shown_done") != job.run_id:
         st.session_state["shown_done"] = job.run_id
         st.rerun()
+
+
+def live_curves_body() -> None:
+    """Live loss/accuracy curves (a fragment, every second: redrawing the chart costs the
+    browser CPU that training shares on a laptop; see bench/RESULTS.md)."""
+    job = _session_job()
+    if job is None:
+        return
+    snap = job.snapshot()
+    st.plotly_chart(charts.training_curves(snap.history, snap.batches, snap.steps_per_epoch,
+                                           _curve_labels(), epochs=snap.epochs),
+                    key="live_curves", config={"displayModeBar": False})
 
 
 # --- results ------------------------------------------------------------------------
@@ -410,7 +420,8 @@ def render() -> None:
     if notice:
         getattr(st, notice[0])(notice[1])
 
-    st.fragment(live_panel_body, run_every=POLL_SECONDS if running else None)()
+    st.fragment(live_progress_body, run_every=POLL_SECONDS if running else None)()
+    st.fragment(live_curves_body, run_every=CHART_SECONDS if running else None)()
 
     if ctl.config is not None:
         with st.expander(t("summary_title"), expanded=False):

@@ -30,8 +30,12 @@ _clean_without_keras.cvlab_patched = True
 
 def keep_keras_session() -> bool:
     """Install the replacement hook (idempotent). True when the hook is in place."""
+    import os
+
     from streamlit.runtime.scriptrunner import script_runner
 
+    if os.environ.get("CVLAB_NAIVE_STREAMLIT") == "1":   # bench/app_throughput.py --naive
+        return False
     if not hasattr(script_runner, "_clean_problem_modules"):
         return False
     if getattr(script_runner._clean_problem_modules, "cvlab_patched", False):
