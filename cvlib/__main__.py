@@ -31,7 +31,7 @@ def _train(args) -> int:
     from cvlib.train import TrainConfig, fit
 
     config = TrainConfig(
-        dataset=args.dataset, train_size=args.train_size,
+        dataset=args.dataset, arch=args.arch, train_size=args.train_size,
         validation_split=args.validation_split, filters=args.filters, dense=args.dense,
         dropout=args.dropout, batchnorm=args.batchnorm, l1=args.l1, l2=args.l2,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
@@ -57,7 +57,7 @@ def _train(args) -> int:
             "file": path.name,
             "sha256": zoo.sha256_file(path),
             "size_bytes": path.stat().st_size,
-            "architecture": "cvlib.nets.cnn.build_cnn(TrainConfig(**config).cnn_spec())",
+            "architecture": "cvlib.train.build_model(TrainConfig(**config))",
             "dataset": config.dataset,
             "class_names": result.data_info.class_names,
             "input_shape": list(result.model.input_shape[1:]),
@@ -86,7 +86,7 @@ def _evaluate(args) -> int:
     m = zoo.manifest_entry(args.model)
     model = zoo.load(args.model)
     x, y, info = load_dataset(args.dataset or m["dataset"], "test")
-    probs = predict_probs(model, x[..., None] if x.ndim == 3 else x)
+    probs = predict_probs(model, x[..., None] if x.ndim == 3 else x)  # uint8 [N, H, W, C]
     acc = float(np.mean(probs.argmax(1) == y))
     print(json.dumps({"model": args.model, "dataset": info.name, "source": info.source,
                       "subset": info.subset, "images": int(len(y)),
@@ -118,7 +118,7 @@ def _fetch(args) -> int:
 
 
 def main(argv=None) -> int:
-    from cvlib.train import LR_SCHEDULES, OPTIMIZERS, TRAINABLE_DATASETS
+    from cvlib.train import ARCHS, LR_SCHEDULES, OPTIMIZERS, TRAINABLE_DATASETS
 
     ap = argparse.ArgumentParser(prog="python -m cvlib", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,6 +126,7 @@ def main(argv=None) -> int:
 
     t = sub.add_parser("train", help="train the CNN (see cvlib.train.TrainConfig)")
     t.add_argument("--dataset", default="mnist", choices=TRAINABLE_DATASETS)
+    t.add_argument("--arch", default="cnn", choices=ARCHS)
     t.add_argument("--train-size", type=int, default=None)
     t.add_argument("--validation-split", type=float, default=0.1)
     t.add_argument("--filters", type=_int_tuple, default=(32, 64, 64))

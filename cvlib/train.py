@@ -28,7 +28,8 @@ from cvlib.validation import check_choice, check_range
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine")
-TRAINABLE_DATASETS = ("mnist", "fashion_mnist")
+TRAINABLE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+ARCHS = ("cnn", "resnet")
 
 
 class JobBusy(CVLibError):
@@ -40,7 +41,10 @@ class TrainConfig:
     """Everything that defines one training run. Invalid values raise ``ValueError``.
 
     Attributes:
-        dataset: "mnist" or "fashion_mnist".
+        dataset: "mnist", "fashion_mnist" or "cifar10".
+        arch: "cnn" (the worked example and its knobs) or "resnet" (the compact residual
+            CNN of cvlib.nets.resnet, for CIFAR-10 photos; ``filters`` are its stage
+            widths, ``dense`` is unused).
         train_size: how many training images to use (None = all available).
         validation_split: fraction of those held out for validation, in [0, 0.5].
         filters: filters of the three conv layers (seed: 32, 64, 64).
@@ -64,6 +68,7 @@ class TrainConfig:
     """
 
     dataset: str = "mnist"
+    arch: str = "cnn"
     train_size: int | None = None
     validation_split: float = 0.1
     filters: tuple[int, int, int] = (32, 64, 64)
@@ -85,6 +90,7 @@ class TrainConfig:
 
     def __post_init__(self):
         check_choice("dataset", self.dataset, TRAINABLE_DATASETS)
+        check_choice("arch", self.arch, ARCHS)
         if self.train_size is not None:
             check_range("train_size", self.train_size, 100, 1_000_000, integer=True,
                         hint="Use at least 100 images.")
@@ -210,19 +216,37 @@ def _optimizer(config: TrainConfig, total_steps: int):
     }[config.optimizer]()
 
 
-def augmentation_layers():
-    """Small shifts, rotations and zooms: digits stay digits."""
+def augmentation_layers(dataset: str = "mnist"):
+    """Digits and clothes: small shifts, rotations and zooms (a flipped 2 is no 2).
+    Photos: horizontal flips and shifts of up to 4 pixels with reflected borders."""
     from keras import layers
+    if dataset == "cifar10":
+        return [layers.RandomFlip("horizontal", name="aug_flip"),
+                layers.RandomTranslation(0.125, 0.125, fill_mode="reflect", name="aug_shift")]
     return [layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="aug_shift"),
             layers.RandomRotation(10 / 360, fill_mode="constant", name="aug_rotate"),
             layers.RandomZoom(0.1, fill_mode="constant", name="aug_zoom")]
 
 
+def build_model(config: TrainConfig, input_shape=None, num_classes: int = 10):
+    """The (uncompiled) model that ``config`` describes."""
+    if config.arch == "resnet":
+        from cvlib.nets.resnet import build_resnet
+        return build_resnet(config.filters, num_classes, input_shape or (32, 32, 3),
+                            dropout=config.dropout, l2=config.l2,
+                            name=f"{config.dataset}_resnet")
+    from cvlib.nets.cnn import build_cnn
+    shape = input_shape or ((32, 32, 3) if config.dataset == "cifar10" else (28, 28, 1))
+    return build_cnn(config.cnn_spec(shape, num_classes), name=f"{config.dataset}_cnn")
+
+
+def _with_channel(x: np.ndarray) -> np.ndarray:
+    return x[..., None] if x.ndim == 3 else x
+
+
 def prepare(config: TrainConfig) -> _Prepared:
     """Load the data and build + compile the model for ``config``."""
     import keras
-
-    from cvlib.nets.cnn import build_cnn
 
     x, y, info = load_dataset(config.dataset, "train")
     x_test, y_test, _ = load_dataset(config.dataset, "test")
@@ -235,24 +259,24 @@ def prepare(config: TrainConfig) -> _Prepared:
     if config.batch_size > len(tr):
         raise ValueError(f"batch_size must be at most the {len(tr)} training images "
                          f"available from {info.source}; got {config.batch_size}.")
-    # uint8 [N, 28, 28, 1] 0-255: the model's Rescaling layer maps to [0, 1].
-    x_tr, y_tr = x[tr][..., None], y[tr]
-    val = (x[va][..., None], y[va]) if n_val else None
+    # uint8 [N, H, W, C] 0-255: the model's Rescaling layer maps to [0, 1].
+    x_tr, y_tr = _with_channel(x[tr]), y[tr]
+    val = (_with_channel(x[va]), y[va]) if n_val else None
 
     keras.utils.set_random_seed(config.seed)
-    model = build_cnn(config.cnn_spec(x_tr.shape[1:], info.num_classes),
-                      name=f"{config.dataset}_cnn")
+    model = build_model(config, x_tr.shape[1:], info.num_classes)
     if config.augment:
-        train_model = keras.Sequential([keras.Input(x_tr.shape[1:]), *augmentation_layers(),
-                                        model], name="augmented")
+        train_model = keras.Sequential([keras.Input(x_tr.shape[1:]),
+                                        *augmentation_layers(config.dataset), model],
+                                       name="augmented")
     else:
         train_model = model
     steps = -(-len(x_tr) // config.batch_size)
     train_model.compile(optimizer=_optimizer(config, steps * config.epochs),
                         loss="sparse_categorical_crossentropy",
                         metrics=["accuracy"], steps_per_execution=config.steps_per_execution)
-    return _Prepared(config, model, train_model, x_tr, y_tr, val, x_test[..., None], y_test,
-                     info, steps)
+    return _Prepared(config, model, train_model, x_tr, y_tr, val, _with_channel(x_test),
+                     y_test, info, steps)
 
 
 def predict_probs(model, x: np.ndarray, batch: int = 1000) -> np.ndarray:
@@ -677,8 +701,7 @@ class _TensorBoardWriter:
 
 def model_from_run(record):
     """Rebuild a saved run's model (architecture from its config + its weights file)."""
-    from cvlib.nets.cnn import build_cnn
     config = TrainConfig.from_dict(record.config)
-    model = build_cnn(config.cnn_spec(), name=f"{config.dataset}_cnn")
+    model = build_model(config)
     model.load_weights(str(record.weights_path))
     return model

@@ -230,12 +230,14 @@ def fetch(name: str) -> Path:
 # --- the registry -----------------------------------------------------------------------
 
 def _cnn_from_manifest(entry: ModelEntry):
-    from cvlib.nets.cnn import build_cnn
-    from cvlib.train import TrainConfig
+    """Architecture of a model trained by `python -m cvlib train`, from its manifest config."""
+    from cvlib.train import TrainConfig, build_model
     m = manifest_entry(entry.name)
     config = TrainConfig.from_dict(m["config"])
-    return build_cnn(config.cnn_spec(tuple(m.get("input_shape", (28, 28, 1))),
-                                     len(m.get("class_names") or range(10))), name=entry.name)
+    model = build_model(config, tuple(m.get("input_shape", (28, 28, 1))),
+                        len(m.get("class_names") or range(10)))
+    model.name = entry.name
+    return model
 
 
 @register("mnist_cnn", task="classify", dataset="mnist",
