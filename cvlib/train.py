@@ -313,7 +313,8 @@ class JobSnapshot:
     """A consistent copy of a job's progress, safe to read from any thread.
 
     ``history`` holds per-epoch values; ``batches`` holds (global step, loss, accuracy)
-    points of the running training averages, thinned to a few hundred.
+    points, each the mean over the batches since the previous point (about 100 points
+    per epoch).
     """
 
     status: str = "pending"        # pending|running|stopping|stopped|finished|failed
@@ -367,6 +368,7 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
             self.every = max(1, steps_per_epoch // 100)
             self._last_point = -1
             self._seen_before_epoch = 0
+            self._mark = (0, 0.0, 0.0)
             self.in_validation = False
 
         def on_train_begin(self, logs=None):
@@ -376,12 +378,15 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
             with self.lock:
                 self.snap.epoch = epoch + 1
                 self.snap.batch = 0
+                self._mark = (0, 0.0, 0.0)   # (batches, running loss, running accuracy)
 
         def on_train_batch_end(self, batch, logs=None):
             now = time.perf_counter()
             with self.lock:
                 s = self.snap
-                s.batch = batch + 1
+                # With several steps per execution Keras reports the last step of the
+                # chunk, which can pass the epoch's end.
+                s.batch = min(batch + 1, steps_per_epoch)
                 done = (s.epoch - 1) * steps_per_epoch + s.batch
                 s.images_seen = self._seen_before_epoch + min(s.batch * batch_size,
                                                               epoch_images)
@@ -391,9 +396,16 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                     rate = done / s.elapsed
                     s.eta_seconds = (epochs * steps_per_epoch - done) / rate if rate else None
                 if logs and done - self._last_point >= self.every:
+                    # Keras logs the running mean of the epoch so far; the mean over the
+                    # batches since the last point is what the curve should show.
+                    k, loss, acc = s.batch, float(logs.get("loss", np.nan)), \
+                        float(logs.get("accuracy", np.nan))
+                    j, j_loss, j_acc = self._mark
+                    if k > j:
+                        s.batches.append((done, (k * loss - j * j_loss) / (k - j),
+                                          (k * acc - j * j_acc) / (k - j)))
+                    self._mark = (k, loss, acc)
                     self._last_point = done
-                    s.batches.append((done, float(logs.get("loss", np.nan)),
-                                      float(logs.get("accuracy", np.nan))))
             self._check_stop()
 
         def _check_stop(self):

@@ -10,6 +10,16 @@ TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"
 
 
+def ema(values: np.ndarray, alpha: float = 0.15) -> np.ndarray:
+    """Exponential moving average, ignoring NaN."""
+    out = np.empty_like(values, dtype=float)
+    acc = np.nan
+    for i, v in enumerate(values):
+        acc = v if np.isnan(acc) else (acc if np.isnan(v) else alpha * v + (1 - alpha) * acc)
+        out[i] = acc
+    return out
+
+
 def training_curves(history: dict, batches=(), steps_per_epoch: int = 0, labels=None,
                     epochs: int | None = None) -> go.Figure:
     """Loss and accuracy side by side.
@@ -31,10 +41,18 @@ def training_curves(history: dict, batches=(), steps_per_epoch: int = 0, labels=
         show_legend = col == 1
         if batches and steps_per_epoch:
             pts = np.asarray(batches, dtype=float)
-            fig.add_trace(go.Scatter(x=pts[:, 0] / steps_per_epoch, y=pts[:, col],
-                                     mode="lines", name=labels["train"],
-                                     line=dict(color=TRAIN_COLOR), showlegend=show_legend,
-                                     legendgroup="train"), row=1, col=col)
+            x = pts[:, 0] / steps_per_epoch
+            # raw points faint, an exponential moving average on top
+            fig.add_trace(go.Scatter(x=x, y=pts[:, col], mode="lines", hoverinfo="skip",
+                                     line=dict(color=TRAIN_COLOR, width=1), opacity=0.25,
+                                     showlegend=False, legendgroup="train"), row=1, col=col)
+            # smooth over about a tenth of an epoch, whatever the points per epoch
+            per_epoch = max(1.0, len(x) / max(x[-1], 1e-9))
+            alpha = float(np.clip(8.0 / per_epoch, 0.1, 0.6))
+            fig.add_trace(go.Scatter(x=x, y=ema(pts[:, col], alpha), mode="lines",
+                                     name=labels["train"], line=dict(color=TRAIN_COLOR),
+                                     showlegend=show_legend, legendgroup="train"),
+                          row=1, col=col)
         elif history.get(key):
             xs = epoch_x[: len(history[key])]
             fig.add_trace(go.Scatter(x=xs, y=history[key], mode="lines+markers",
