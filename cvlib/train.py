@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cvlib import CVLibError
-from cvlib.data import DATASETS, DatasetInfo, load_dataset
+from cvlib.data import DatasetInfo, load_dataset
 from cvlib.validation import check_choice, check_range
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")

@@ -6,7 +6,6 @@ in a background TrainingJob; this page polls job.snapshot() in a fragment.
 
 from __future__ import annotations
 
-import io
 import math
 import tempfile
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ import streamlit as st
 from ui.streamlit_fix import require_router
 
 require_router()   # a deep link on a fresh server must go through app.py
-
 
 from cvlib import CVLibError
 from cvlib.codegen import keras_script

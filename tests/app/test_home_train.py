@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
