@@ -252,6 +252,13 @@ def _fashion_cnn(entry):
     return _cnn_from_manifest(entry)
 
 
+@register("cifar_cnn", task="classify", dataset="cifar10",
+          description="A compact residual CNN trained on CIFAR-10 photos; knows only its "
+                      "10 classes (shipped).")
+def _cifar_cnn(entry):
+    return _cnn_from_manifest(entry)
+
+
 def _keras_app(fn_name: str, **kwargs):
     def builder(entry):
         import keras

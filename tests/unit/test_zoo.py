@@ -12,7 +12,7 @@ from cvlib import zoo
 
 def test_registry_lists_by_task_shipped_first():
     names = zoo.list_models("classify")
-    assert names[:2] == ["fashion_cnn", "mnist_cnn"]
+    assert names[:3] == ["cifar_cnn", "fashion_cnn", "mnist_cnn"]
     assert "mobilenet_v3_small" in names
     with pytest.raises(ValueError):
         zoo.list_models("dance")

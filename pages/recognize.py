@@ -1,0 +1,415 @@
+"""Recognize page: classify uploaded, photographed or drawn images, and show why.
+
+Page = controls() -> cached cvlib calls -> show(). No model maths here: cvlib.recognize
+classifies (compiled call, preprocessing hidden), cvlib.explain explains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui.streamlit_fix import require_router
+
+require_router()   # a deep link on a fresh server must go through app.py
+
+
+from cvlib import CVLibError, samples, zoo
+from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
+from cvlib.runs import RunStore
+from ui import rec_charts
+from ui.i18n import t
+
+SOURCES = ("samples", "upload", "camera", "draw")
+MAX_IMAGES = 12
+LAB_STEPS = 11
+# slider settings of the robustness lab: (key, min, max, step, sweep max)
+LAB = [("noise", 0.0, 0.6, 0.02), ("blur", 0.0, 4.0, 0.1), ("rotate", -180.0, 180.0, 5.0),
+       ("brightness", -0.8, 0.8, 0.05), ("patch", 0.0, 0.7, 0.05), ("fgsm", 0.0, 0.3, 0.01)]
+
+
+# --- models -----------------------------------------------------------------------------
+
+def _run_models() -> dict[str, str]:
+    """Train-page runs with weights: {"run:<id>": label}, newest first."""
+    out = {}
+    for r in RunStore().list():
+        if r.weights_path.exists() and r.status.get("status") in ("finished", "stopped"):
+            acc = r.metrics.get("test_accuracy")
+            out[f"run:{r.run_id}"] = t("rec_run_label", run=r.run_id,
+                                       ds=r.config.get("dataset", "?"),
+                                       acc=f"{acc:.1%}" if acc else "–")
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def _classifier(key: str):
+    from cvlib.recognize import classifier_from_model, get_classifier
+    if key.startswith("run:"):
+        from cvlib.data import CLASS_NAMES
+        from cvlib.train import model_from_run
+        record = RunStore().get(key[4:])
+        dataset = record.config.get("dataset", "mnist")
+        clf = classifier_from_model(model_from_run(record), key, CLASS_NAMES.get(dataset),
+                                    dataset)
+    else:
+        clf = get_classifier(key)
+    clf.probs(np.zeros((1, *clf.input_shape), np.uint8))   # trace now: latencies shown are warm
+    return clf
+
+
+def _model_label(name: str, runs: dict) -> str:
+    if name in runs:
+        return runs[name]
+    state = zoo.status(name)
+    return f"{name} · {t('status_' + state)}"
+
+
+# --- controls -----------------------------------------------------------------------
+
+@dataclass
+class Controls:
+    model: str
+    top_k: int
+    source: str
+
+
+def controls(runs: dict) -> Controls:
+    sb = st.sidebar
+    names = zoo.list_models("classify") + list(runs)
+    if "rec_model" not in st.session_state:
+        st.session_state["rec_model"] = ("mobilenet_v3_small"
+                                         if zoo.status("mobilenet_v3_small") == "cached"
+                                         else "mnist_cnn")
+    if st.session_state["rec_model"] not in names:
+        st.session_state["rec_model"] = "mnist_cnn"
+    model = sb.selectbox(t("rec_model"), names, key="rec_model",
+                         format_func=lambda n: _model_label(n, runs))
+    top_k = sb.slider(t("rec_top_k"), 1, 10, 5, key="rec_top_k")
+    source = st.radio(t("rec_source"), SOURCES, key="rec_source", horizontal=True,
+                      format_func=lambda s: t(f"rec_source_{s}"))
+    return Controls(model, int(top_k), source)
+
+
+# --- inputs -------------------------------------------------------------------------
+
+def read_inputs(source: str, model: str) -> list[tuple[str, bytes]]:
+    """(name, file bytes) of the pictures to classify."""
+    if source == "upload":
+        files = st.file_uploader(t("rec_upload"), type=list(EXTENSIONS),
+                                 accept_multiple_files=True, key="rec_files",
+                                 help=t("rec_upload_help"))
+        files = files or []
+        if len(files) > MAX_IMAGES:
+            st.warning(t("rec_too_many", n=MAX_IMAGES))
+        return [(f.name, f.getvalue()) for f in files[:MAX_IMAGES]]
+    if source == "camera":
+        shot = st.camera_input(t("rec_camera"), key="rec_camera")
+        return [("camera.jpg", shot.getvalue())] if shot is not None else []
+    if source == "draw":
+        return draw_input()
+    return sample_input(model)
+
+
+def sample_input(model: str) -> list[tuple[str, bytes]]:
+    options = samples.list_samples()
+    names = [s.name for s in options]
+    by_name = {s.name: s for s in options}
+    if "rec_sample" not in st.session_state:
+        st.session_state["rec_sample"] = "digit_7"
+    choice = st.pills(t("rec_samples"), names, key="rec_sample",
+                      format_func=lambda n: by_name[n].label)
+    st.caption(t("rec_samples_help"))
+    return [(f"{choice}.png", by_name[choice].read())] if choice else []
+
+
+def draw_input() -> list[tuple[str, bytes]]:
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:
+        st.info(t("rec_draw_missing"))
+        return []
+    left, right = st.columns([2, 3])
+    left.write("")   # room for the canvas toolbar, which floats above the canvas
+    with right:
+        width = st.slider(t("rec_stroke"), 6, 40, 18, key="rec_stroke")
+        st.caption(t("rec_draw_help"))
+    with left:
+        result = st_canvas(stroke_width=width, stroke_color="#000000",
+                           background_color="#ffffff", height=280, width=280,
+                           drawing_mode="freedraw", return_image_data=True, key="rec_canvas")
+    objects = (result.json_data or {}).get("objects") or []
+    data = result.image_bytes if objects else None
+    if not data:
+        st.info(t("rec_draw_empty"))
+        return []
+    return [("drawing.png", data)]
+
+
+# --- cached work --------------------------------------------------------------------
+
+@dataclass
+class Analysed:
+    name: str
+    error: str = ""
+    result: object = None          # cvlib.recognize.Result
+    thumb: np.ndarray | None = None
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _analyse_cached(data: bytes, name: str, model_key: str, top_k: int) -> dict:
+    # plain dict: st.cache_data pickles results, and a class of this script is not picklable
+    try:
+        image = decode_image(data, name=name)
+    except ImageDecodeError as exc:
+        return {"name": name, "error": str(exc)}
+    result = _classifier(model_key)(image, top_k)
+    thumb = image.copy()
+    thumb.thumbnail((448, 448))
+    return {"name": name, "result": result, "thumb": np.asarray(thumb)}
+
+
+def _analyse(data: bytes, name: str, model_key: str, top_k: int) -> Analysed:
+    return Analysed(**_analyse_cached(data, name, model_key, top_k))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _grad_cam(model_key: str, x: np.ndarray, class_index: int, layer: str) -> np.ndarray:
+    from cvlib.explain import grad_cam
+    return grad_cam(_classifier(model_key), x, class_index, layer)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _feature_maps(model_key: str, x: np.ndarray, layer: str) -> np.ndarray:
+    from cvlib.explain import feature_maps, tile_maps
+    return tile_maps(feature_maps(_classifier(model_key), x, layer), max_maps=32)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _occlusion(model_key: str, x: np.ndarray, class_index: int, patch: int) -> np.ndarray:
+    from cvlib.explain import occlusion
+    return occlusion(_classifier(model_key), x, class_index, patch=patch)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _saliency(model_key: str, x: np.ndarray, class_index: int) -> np.ndarray:
+    from cvlib.explain import saliency
+    return saliency(_classifier(model_key), x, class_index)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _direction(model_key: str, x: np.ndarray) -> np.ndarray:
+    from cvlib.explain import fgsm_direction
+    return fgsm_direction(_classifier(model_key), x)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sweep(model_key: str, x: np.ndarray, setting: str, values: tuple, base: dict
+           ) -> np.ndarray:
+    from cvlib.explain import Perturbation, sweep
+    clf = _classifier(model_key)
+    d = _direction(model_key, x) if setting == "fgsm" or base.get("fgsm") else None
+    return sweep(clf, x, setting, list(values), Perturbation(**base), d)
+
+
+# --- show ---------------------------------------------------------------------------
+
+def show_result(item: Analysed, model_key: str, index: int) -> None:
+    res = item.result
+    clf = _classifier(model_key)
+    a, b, c = st.columns([2, 1, 3])
+    a.image(item.thumb, caption=t("rec_original", name=item.name), width="stretch")
+    b.image(rec_charts.enlarge(res.prepared.x, 168), width=168,
+            caption=t("rec_model_input", shape="×".join(map(str, res.prepared.x.shape))))
+    with c:
+        preds = res.predictions
+        st.plotly_chart(rec_charts.topk_bar([p.label for p in preds], [p.score for p in preds]),
+                        key=f"rec_topk_{index}", config={"displayModeBar": False})
+        st.caption(t("rec_latency", ms=res.seconds * 1000))
+    if res.prepared.blank:
+        st.warning(t("rec_blank"))
+    if clf.kind == "digit":
+        st.caption(t("rec_digit_prep"))
+    elif clf.kind == "photo":
+        st.info(t("rec_cifar_only", classes=", ".join(clf.class_names)))
+
+
+def results_table(items: list[Analysed]) -> None:
+    rows = []
+    for it in items:
+        if it.error:
+            rows.append({t("rec_col_file"): it.name, t("rec_col_top1"): "",
+                         t("rec_col_score"): None, t("rec_col_topk"): it.error,
+                         t("rec_col_ms"): None})
+            continue
+        preds = it.result.predictions
+        rows.append({t("rec_col_file"): it.name, t("rec_col_top1"): preds[0].label,
+                     t("rec_col_score"): preds[0].score,
+                     t("rec_col_topk"): ", ".join(f"{p.label} {p.score:.1%}" for p in preds),
+                     t("rec_col_ms"): round(it.result.seconds * 1000, 2)})
+    df = pd.DataFrame(rows)
+    st.dataframe(df, hide_index=True, width="stretch", column_config={
+        t("rec_col_score"): st.column_config.NumberColumn(format="percent")})
+    st.download_button(t("rec_csv"), df.to_csv(index=False), file_name="cvlab_predictions.csv",
+                       mime="text/csv", key="rec_csv_btn", on_click="ignore")
+
+
+def show_why(item: Analysed, model_key: str) -> None:
+    from cvlib.explain import cam_layers, conv_layers, default_cam_layer
+    clf = _classifier(model_key)
+    res = item.result
+    x = res.prepared.x
+    st.header(t("rec_why_title"))
+    preds = res.predictions
+    class_index = st.selectbox(t("rec_explain_class"), [p.index for p in preds],
+                               key="rec_explain_class",
+                               format_func=lambda i: f"{clf.label(i)} ({res.probs[i]:.1%})")
+    tabs = st.tabs([t("rec_tab_gradcam"), t("rec_tab_maps"), t("rec_tab_occlusion"),
+                    t("rec_tab_saliency"), t("rec_tab_lab")])
+    thumb = item.thumb
+    size = (thumb.shape[1], thumb.shape[0])
+    with tabs[0]:
+        layers = cam_layers(clf)
+        default = default_cam_layer(clf)
+        a, b = st.columns(2)
+        layer = a.selectbox(t("rec_layer"), layers, index=layers.index(default),
+                            key="rec_cam_layer")
+        alpha = b.slider(t("rec_opacity"), 0.0, 1.0, 0.5, 0.05, key="rec_cam_alpha")
+        st.caption(t("rec_cam_help"))
+        heat = _grad_cam(model_key, x, int(class_index), layer)
+        c1, c2 = st.columns([2, 1])
+        c1.image(rec_charts.overlay(thumb, res.prepared.to_original(heat, size), alpha),
+                 caption=t("rec_cam_on_original"), width="stretch")
+        c2.image(rec_charts.enlarge(rec_charts.overlay(x, heat, alpha), 224),
+                 caption=t("rec_cam_on_input"), width="stretch")
+    with tabs[1]:
+        names = conv_layers(clf)
+        layer = st.selectbox(t("rec_layer"), names, key="rec_maps_layer")
+        st.caption(t("rec_maps_help"))
+        grid = _feature_maps(model_key, x, layer)
+        st.image(rec_charts.enlarge(grid, 900), caption=t("rec_maps_caption", layer=layer),
+                 width="stretch")
+    with tabs[2]:
+        side = min(x.shape[:2])
+        patch = st.slider(t("rec_occ_patch"), max(2, side // 10), max(3, side // 2),
+                          max(2, side // 4), key="rec_occ_patch")
+        st.caption(t("rec_occ_help"))
+        occ = _occlusion(model_key, x, int(class_index), int(patch))
+        st.image(rec_charts.enlarge(rec_charts.overlay(x, occ, 0.6, signed=True), 336),
+                 width=336, caption=t("rec_occ_caption"))
+    with tabs[3]:
+        st.caption(t("rec_sal_help"))
+        sal = _saliency(model_key, x, int(class_index))
+        a, b = st.columns(2)
+        a.image(rec_charts.enlarge((sal * 255).astype(np.uint8), 336), width=336,
+                caption=t("rec_sal_caption"))
+        b.image(rec_charts.enlarge(rec_charts.overlay(x, sal, 0.6), 336), width=336,
+                caption=t("rec_cam_on_input"))
+    with tabs[4]:
+        robustness_lab(model_key, x, res)
+
+
+def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
+    """Sliders -> perturbed input -> live prediction; one sweep per slider marks the flip."""
+    from cvlib.explain import Perturbation, flip_point, perturb
+    clf = _classifier(model_key)
+    st.caption(t("rec_lab_help"))
+    clean = int(np.argmax(res.probs))
+    settings = {}
+    cols = st.columns(3)
+    for i, (key, lo, hi, step) in enumerate(LAB):
+        default = 0.0
+        settings[key] = cols[i % 3].slider(t(f"rec_lab_{key}"), lo, hi, default, step,
+                                           key=f"rec_lab_{key}")
+    p = Perturbation(**settings)
+    d = _direction(model_key, x) if p.fgsm else None
+    xp = perturb(x, p, d)
+    probs = clf.probs(xp)[0]
+    top = int(np.argmax(probs))
+    a, b = st.columns([1, 2])
+    a.image(rec_charts.enlarge(xp, 224), width=224, caption=t("rec_lab_input"))
+    with b:
+        preds = clf.top_k(probs, 3)
+        st.plotly_chart(rec_charts.topk_bar([q.label for q in preds], [q.score for q in preds]),
+                        key="rec_lab_topk", config={"displayModeBar": False})
+        if top == clean:
+            st.success(t("rec_lab_same", label=clf.label(clean)))
+        else:
+            st.error(t("rec_lab_flipped", before=clf.label(clean), after=clf.label(top)))
+    st.subheader(t("rec_lab_sweeps"))
+    cols = st.columns(3)
+    for i, (key, lo, hi, step) in enumerate(LAB):
+        values = tuple(float(v) for v in np.linspace(0.0 if lo < 0 < hi and key != "rotate"
+                                                     else lo, hi, LAB_STEPS))
+        if key == "rotate":
+            values = tuple(float(v) for v in np.linspace(0, 180, LAB_STEPS))
+        base = {k: v for k, v in settings.items() if k != key}
+        sw = _sweep(model_key, x, key, values, base)
+        flip = flip_point(values, sw, clean)
+        with cols[i % 3]:
+            st.plotly_chart(rec_charts.sweep_chart(
+                values, sw[:, clean], sw.max(1), flip, settings[key], t(f"rec_lab_{key}"),
+                clf.label(clean), t("rec_lab_top"),
+                t("rec_lab_flip", label=clf.label(int(sw[list(values).index(flip)].argmax())))
+                if flip is not None else ""), key=f"rec_sweep_{key}",
+                config={"displayModeBar": False})
+
+
+# --- page ---------------------------------------------------------------------------
+
+def render() -> None:
+    st.title(t("rec_title"))
+    st.write(t("rec_intro"))
+    runs = _run_models()
+    ctl = controls(runs)
+    if ctl.model not in runs:
+        entry = zoo.get(ctl.model)
+        st.sidebar.caption(entry.description)
+    try:
+        _classifier(ctl.model)
+    except (zoo.ModelUnavailable, zoo.ModelIntegrityError) as exc:
+        st.error(str(exc).splitlines()[0] if str(exc) else t("rec_model_missing"))
+        shipped = [n for n in zoo.list_models("classify") if zoo.status(n) == "shipped"]
+        st.info(t("rec_use_shipped", names=", ".join(shipped)))
+        return
+    except (CVLibError, OSError, ValueError) as exc:
+        st.error(t("rec_model_error", err=str(exc)))
+        return
+
+    inputs = read_inputs(ctl.source, ctl.model)
+    if not inputs:
+        if ctl.source == "upload":
+            st.info(t("rec_empty_upload"))
+        return
+    items = []
+    for name, data in inputs:
+        try:
+            items.append(_analyse(data, name, ctl.model, ctl.top_k))
+        except (CVLibError, ValueError) as exc:
+            items.append(Analysed(name, error=str(exc)))
+    for it in items:
+        if it.error:
+            st.error(it.error)
+    good = [it for it in items if not it.error]
+    if not good:
+        return
+    st.header(t("rec_results_title"))
+    if len(items) > 1:
+        results_table(items)
+        names = [it.name for it in good]
+        chosen = st.selectbox(t("rec_choose_image"), range(len(good)), key="rec_chosen",
+                              format_func=lambda i: names[i])
+    else:
+        chosen = 0
+    item = good[min(chosen, len(good) - 1)]
+    show_result(item, ctl.model, chosen)
+    try:
+        show_why(item, ctl.model)
+    except CVLibError as exc:
+        st.error(str(exc))
+
+
+render()

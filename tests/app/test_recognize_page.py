@@ -1,0 +1,97 @@
+"""AppTest: the Recognize page with samples, uploads (good, broken, several), the missing
+ImageNet cache, every explanation tab and the robustness lab; Chinese texts.
+
+The drawing canvas is a custom component and returns nothing in AppTest: it is tested in
+the browser (tests/e2e/test_recognize_browser.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def recognize_page(lang: str = "en", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page("pages/recognize.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
+                     [h.value for h in at.header] + [h.value for h in at.title] +
+                     [e.value for e in at.error] + [i.value for i in at.info])
+
+
+def test_sample_digit_is_classified_and_explained():
+    at = recognize_page()
+    assert at.title[0].value == "Recognize an image"
+    assert not at.error, [e.value for e in at.error]
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2                      # top-k + lab (+ sweeps)
+    fig = charts[0].proto.spec
+    assert '"7"' in fig                           # the sample 7 is among the bars
+    body = texts(at)
+    assert "MNIST way" in body and "ms" in body
+    assert len(at.get("image")) >= 6              # original, input, Grad-CAM overlays ...
+    assert at.selectbox(key="rec_cam_layer").value == "conv3"
+
+
+def test_every_explanation_setting_reruns_cleanly():
+    at = recognize_page()
+    at.selectbox(key="rec_cam_layer").set_value("conv1").run()
+    at.slider(key="rec_cam_alpha").set_value(0.8).run()
+    at.selectbox(key="rec_maps_layer").set_value("conv2").run()
+    at.slider(key="rec_occ_patch").set_value(4).run()
+    assert not at.exception and not at.error
+    for key, value in (("rec_lab_rotate", 90.0), ("rec_lab_noise", 0.3),
+                       ("rec_lab_fgsm", 0.2), ("rec_lab_patch", 0.5)):
+        at.slider(key=key).set_value(value).run()
+        assert not at.exception, (key, at.exception)
+    assert [e.value for e in at.error] or [s.value for s in at.success]   # a verdict shown
+
+
+def test_fashion_sketch_and_model_switch():
+    at = recognize_page(rec_model="fashion_cnn", rec_sample="sketch_trouser")
+    assert not at.error
+    assert "Trouser" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_missing_imagenet_cache_is_one_plain_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    at = recognize_page(rec_model="mobilenet_v3_small")
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "\n" not in msg and "Keras cache" in msg
+    assert "mnist_cnn" in at.info[0].value and "fashion_cnn" in at.info[0].value
+
+
+def test_missing_cifar_model_is_plain(monkeypatch):
+    from cvlib import zoo
+    if zoo.status("cifar_cnn") == "shipped":
+        pytest.skip("cifar_cnn is shipped: nothing missing to show")
+    at = recognize_page(rec_model="cifar_cnn")
+    assert len(at.error) == 1 and "cifar_cnn" in at.error[0].value
+    assert not at.exception
+
+
+def test_chinese_texts():
+    at = recognize_page(lang="zh")
+    assert at.title[0].value == "图像识别"
+    assert not at.error
+
+
+def test_upload_source_starts_with_a_hint():
+    # The uploader itself cannot be driven in AppTest: bad and good uploads go through the
+    # real file input in tests/e2e/test_recognize_browser.py.
+    at = recognize_page(rec_source="upload")
+    assert not at.error and "Upload one or more images" in at.info[0].value

@@ -1,0 +1,86 @@
+"""Recognize page in Chromium: a real upload through the file input, a drawn stroke."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.e2e.conftest import screenshot, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+def open_page(app, page):
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.goto(app.url + "/recognize")
+    wait_ready(page)
+    page.get_by_text("Recognize an image").first.wait_for()
+    # the default sample is classified first (cold server: TensorFlow, the model, tracing)
+    page.get_by_text("Grad-CAM on the original").first.wait_for(timeout=120_000)
+    wait_ready(page)
+
+
+def a_photo(tmp_path) -> str:
+    """A real photo from ../shared/data when there is one, else a drawn digit file."""
+    photo = Path(os.environ.get("CVLIB_DATA_DIR", "/nonexistent")) / "photos" / "kitten.jpg"
+    if photo.exists():
+        return str(photo)
+    im = Image.new("RGB", (200, 200), "white")
+    ImageDraw.Draw(im).line([(50, 40), (150, 40), (90, 170)], fill="black", width=14)
+    path = tmp_path / "seven.jpg"
+    im.save(path)
+    return str(path)
+
+
+def test_upload_shows_topk_chart_and_grad_cam(app, page, tmp_path):
+    open_page(app, page)
+    page.get_by_text("Upload", exact=True).first.click()
+    page.get_by_text("Upload one or more images").first.wait_for()
+    page.locator('input[type="file"]').set_input_files(a_photo(tmp_path))
+    try:
+        page.get_by_text("Grad-CAM on the original").first.wait_for(timeout=90_000)
+    finally:
+        screenshot(page, "recognize_upload")
+    wait_ready(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    assert page.get_by_text("Model call:").count() >= 1
+    imgs = page.locator('[data-testid="stImage"] img')
+    assert imgs.count() >= 4
+    screenshot(page, "recognize_upload")
+
+
+def test_broken_upload_is_one_plain_error(app, page, tmp_path):
+    open_page(app, page)
+    page.get_by_text("Upload", exact=True).first.click()
+    page.get_by_text("Upload one or more images").first.wait_for()
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
+    text = page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert "broken.png" in text and "Traceback" not in page.content()
+
+
+def test_drawing_a_stroke_is_classified(app, page):
+    open_page(app, page)
+    page.get_by_text("Draw", exact=True).first.click()
+    wait_ready(page)
+    page.get_by_text("Draw something on the canvas").first.wait_for()
+    canvas = page.locator("canvas").last     # fabric.js: the top canvas receives the mouse
+    box = canvas.bounding_box()
+    assert box and box["width"] >= 200
+    x0, y0 = box["x"], box["y"]
+    # a 7: the bar, then the diagonal
+    page.mouse.move(x0 + 60, y0 + 50)
+    page.mouse.down()
+    page.mouse.move(x0 + 220, y0 + 50, steps=20)
+    page.mouse.move(x0 + 120, y0 + 250, steps=25)
+    page.mouse.up()
+    page.get_by_text("Grad-CAM on the original").first.wait_for(timeout=90_000)
+    wait_ready(page)
+    assert page.get_by_text("Draw something on the canvas").count() == 0
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    screenshot(page, "recognize_drawn")
