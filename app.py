@@ -84,6 +84,8 @@ if _choice != st.session_state.get("lang", "en"):
 # nav_<key> and page_<key>_desc in ui/i18n.py. A page is listed once its issue has landed.
 PAGES = [
     ("pages/train.py", "train", ":material/model_training:"),
+    ("pages/learn.py", "learn", ":material/school:"),
+    ("pages/recognize.py", "recognize", ":material/image_search:"),
 ]
 
 # Pages are built after the language is known, so the sidebar shows translated titles.

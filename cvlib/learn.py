@@ -527,10 +527,51 @@ def loss_curves(y: float = 1.0, n: int = 199) -> dict:
             "mse_dz": 2 * (p - y) * s, "ce_dz": p - y}
 
 
+def loss_at(p: float, y: float = 1.0) -> dict:
+    """Both losses and their gradients (with respect to p and to the logit z) at one p."""
+    p = float(p)
+    s = p * (1 - p)
+    return {"mse": float(mse(p, y)), "ce": float(cross_entropy(p, y)),
+            "mse_dp": 2 * (p - y), "ce_dp": (p - y) / s if s else math.inf,
+            "mse_dz": 2 * (p - y) * s, "ce_dz": p - y}
+
+
+def learn_from_mistake(loss: str, p0: float = 0.01, y: float = 1.0,
+                       learning_rate: float = 1.0, steps: int = 40) -> np.ndarray:
+    """Gradient descent on one logit ``z`` with ``p = σ(z)``, starting from ``p = p0``.
+
+    Returns p after each step (``steps + 1`` values). With "mse" the step is
+    ``2(p − y)·p(1 − p)``, tiny while p ≈ 0, so p hardly moves at first; with "ce" it is
+    ``p − y`` and p rises at once.
+    """
+    check_choice("loss", loss, ("mse", "ce"))
+    check_range("steps", steps, 1, 10_000, integer=True)
+    check_range("p0", p0, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    z = math.log(p0 / (1 - p0))
+    out = [float(sigmoid(z))]
+    for _ in range(steps):
+        p = out[-1]
+        g = 2 * (p - y) * p * (1 - p) if loss == "mse" else p - y
+        z -= learning_rate * g
+        out.append(float(sigmoid(z)))
+    return np.array(out)
+
+
 # --- optimizers, written as Keras 3 writes them ----------------------------------------
 
+def _f32(v: float) -> float:
+    """``v`` rounded to float32, as Keras holds it (see :class:`Optimizer`)."""
+    return float(np.float32(v))
+
+
 class Optimizer:
-    """One update rule applied to a list of arrays, in place: ``step(params, grads)``."""
+    """One update rule applied to a list of arrays, in place: ``step(params, grads)``.
+
+    Arithmetic is float64, with the hyper-parameters rounded as Keras 3 rounds them even
+    for float64 weights: the learning rate lives in a float32 variable, and momentum and
+    Adam's β1, β2 pass through ``ops.cast`` of a Python float (a float32 tensor first).
+    Without that, 100 momentum steps drift ~1e-5 from ``keras.optimizers.SGD``.
+    """
 
     name = "optimizer"
 
@@ -560,7 +601,7 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, i, p, g):
-        p -= self.learning_rate * g
+        p -= _f32(self.learning_rate) * g
 
 
 class Momentum(Optimizer):
@@ -577,8 +618,8 @@ class Momentum(Optimizer):
 
     def _update(self, i, p, g):
         m = self.slots[i]
-        m *= self.momentum
-        m -= self.learning_rate * g
+        m *= _f32(self.momentum)
+        m -= _f32(self.learning_rate) * g
         p += m
 
 
@@ -600,7 +641,7 @@ class RMSprop(Optimizer):
     def _update(self, i, p, g):
         v = self.slots[i]
         v[...] = self.rho * v + (1 - self.rho) * g * g
-        p -= self.learning_rate * g / np.sqrt(v + self.epsilon)
+        p -= _f32(self.learning_rate) * g / np.sqrt(v + self.epsilon)
 
 
 class Adam(Optimizer):
@@ -609,6 +650,10 @@ class Adam(Optimizer):
     ``m ← m + (g − m)(1 − β1)``, ``v ← v + (g² − v)(1 − β2)``,
     ``α = η·√(1 − β2ᵗ)/(1 − β1ᵗ)``, ``θ ← θ − α·m / (√v + ε)``: the bias correction is
     folded into α, so ε sits outside the root and is not bias-corrected.
+
+    Keras computes β1ᵗ and β2ᵗ from β1, β2 rounded to float32 even for float64 weights;
+    so does this class, else the first steps differ by ~7e-6 relative (√(1 − β2ᵗ) is
+    sensitive to the last digits of β2).
     """
 
     name = "adam"
@@ -623,8 +668,8 @@ class Adam(Optimizer):
 
     def step(self, params, grads) -> None:
         t = self.iterations + 1
-        self._alpha = (self.learning_rate * math.sqrt(1 - self.beta_2 ** t)
-                       / (1 - self.beta_1 ** t))
+        b1, b2 = _f32(self.beta_1), _f32(self.beta_2)
+        self._alpha = _f32(self.learning_rate) * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         super().step(params, grads)
 
     def _update(self, i, p, g):
@@ -785,11 +830,11 @@ def make_dataset(name: str, n: int = 200, noise: float = 0.1, seed: int = 0) -> 
     n0 = n - n1
     y = np.r_[np.zeros(n0, np.int64), np.ones(n1, np.int64)]
     if name == "circles":
-        r = np.r_[rng.uniform(0.7, 1.0, n0), 0.5 * np.sqrt(rng.uniform(0, 1, n1))]
+        r = np.r_[rng.uniform(0.9, 1.3, n0), 0.65 * np.sqrt(rng.uniform(0, 1, n1))]
         a = rng.uniform(0, 2 * np.pi, n)
         x = np.c_[r * np.cos(a), r * np.sin(a)]
     elif name == "xor":
-        x = rng.uniform(-1, 1, (n, 2))
+        x = rng.uniform(-1.2, 1.2, (n, 2))
         x += np.sign(x) * 0.1                   # a margin around the axes
         y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
     elif name == "moons":
@@ -1006,6 +1051,6 @@ __all__ = [
     "MLP", "Momentum", "Optimizer", "Path", "Playground", "PlaygroundConfig", "RMSprop",
     "SGD", "Surface", "TinyNet", "Trace", "activate", "activate_grad", "cross_entropy",
     "descend", "finite_difference_gradients", "get_surface", "gradient_check",
-    "loss_curves", "lr_sweep", "make_dataset", "make_optimizer", "mse", "neuron",
+    "learn_from_mistake", "loss_at", "loss_curves", "lr_sweep", "make_dataset", "make_optimizer", "mse", "neuron",
     "rnn_unroll", "sigmoid", "split", "surface_grid", "tf_gradients", "trace",
 ]

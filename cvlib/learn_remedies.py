@@ -33,8 +33,10 @@ REMEDIES: dict[str, dict] = {
     "augment": {"augment": True},
     "early_stopping": {"early_stopping": True, "patience": 3},
 }
+# A constant learning rate: a decaying one would blur the overfitting it is meant to show.
 BASE = {"dataset": "mnist", "train_size": 1000, "validation_split": 0.2, "epochs": 15,
-        "batch_size": 32, "learning_rate": 1e-3, "optimizer": "adam", "seed": 0}
+        "batch_size": 32, "learning_rate": 1e-3, "lr_schedule": "constant",
+        "optimizer": "adam", "seed": 0}
 
 
 def default_path() -> Path:
@@ -55,14 +57,18 @@ def train_command(config: TrainConfig) -> str:
     """The ``python -m cvlib train`` line that trains ``config`` (non-default flags only)."""
     default = TrainConfig()
     flags = []
-    for name, flag in (("dataset", "--dataset"), ("train_size", "--train-size"),
+    for name, flag in (("dataset", "--dataset"), ("arch", "--arch"),
+                       ("train_size", "--train-size"),
                        ("validation_split", "--validation-split"), ("dropout", "--dropout"),
                        ("l1", "--l1"), ("l2", "--l2"), ("epochs", "--epochs"),
                        ("batch_size", "--batch-size"), ("learning_rate", "--lr"),
+                       ("lr_schedule", "--lr-schedule"),
                        ("optimizer", "--optimizer"), ("patience", "--patience"),
                        ("seed", "--seed")):
-        value = getattr(config, name)
-        if value != getattr(default, name) or name in ("dataset", "train_size", "epochs"):
+        value = getattr(config, name, None)
+        if value is None and name != "train_size":
+            continue
+        if value != getattr(default, name, None) or name in ("dataset", "train_size", "epochs"):
             flags += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     for name, flag in (("augment", "--augment"), ("early_stopping", "--early-stopping"),
                        ("batchnorm", "--batchnorm")):
