@@ -348,6 +348,11 @@ def show_downloads(record) -> None:
     c.download_button(t("dl_history"), data=history_to_csv(record.history),
                       file_name=f"{stem}_history.csv", mime="text/csv",
                       key=f"dlh_{record.run_id}", on_click="ignore")
+    if record.status.get("status") in ("finished", "stopped") and st.button(
+            t("open_in_recognize"), key=f"rec_{record.run_id}", icon=":material/image_search:"):
+        # The Recognize page lists runs with weights as "run:<id>" in its model choice.
+        st.session_state["rec_model"] = f"run:{record.run_id}"
+        st.switch_page("pages/recognize.py")
 
 
 def show_code(record) -> None:

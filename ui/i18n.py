@@ -208,6 +208,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dl_weights": ("Weights (.weights.h5)", "权重（.weights.h5）"),
     "dl_model": ("Full model (.keras)", "完整模型（.keras）"),
     "dl_history": ("History (CSV)", "训练历史（CSV）"),
+    "open_in_recognize": ("Open in Recognize", "在“识别”页面中打开"),
     "code_title": ("Copy as code", "复制为代码"),
     "code_help": ("A standalone Keras script that reproduces this run. It runs as is.",
                   "一个可独立运行、复现本次训练的 Keras 脚本。"),

@@ -113,6 +113,9 @@ def test_tiny_training_completes_from_the_page():
     assert "model.fit(" in at.code[0].value
     assert any(b.label.startswith("Weights") for b in at.get("download_button"))
     assert at.dataframe[-1].value.shape[0] == 1        # the runs table has this run
+    # "Open in Recognize" is offered (AppTest does not follow st.switch_page: the browser
+    # test clicks it)
+    assert at.button(key=f"rec_{job.run_id}").label == "Open in Recognize"
 
 
 def test_second_start_while_running_says_so_and_loses_nothing():

@@ -80,6 +80,17 @@ def test_tiny_training_shows_curves_and_accuracy(app, page):
     screenshot(page, "train_result")
     statuses = run_status(app)
     assert statuses and statuses[-1]["status"] == "finished"
+    # the trained model opens in Recognize, selected, and classifies the sample digit
+    page.get_by_role("button", name="Open in Recognize").click()
+    page.get_by_text("Recognize an image").first.wait_for(timeout=60_000)
+    wait_ready(page)
+    page.get_by_text("Model call:").first.wait_for(timeout=60_000)
+    screenshot(page, "train_open_in_recognize")
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    sidebar = box.evaluate(
+        "e => e.textContent + ' ' + Array.from(e.querySelectorAll('input'))"
+        ".map(i => i.value + ' ' + (i.getAttribute('aria-label') || '')).join(' ')")
+    assert f"Train-page run {statuses[-1]['run'][:15]}" in sidebar, sidebar  # label is cut
 
 
 def test_stop_during_long_run(app, page):
