@@ -431,7 +431,8 @@ class TinyNet:
     def random(cls, seed: int, **kw) -> "TinyNet":
         rng = np.random.default_rng(seed)
         r = lambda *s: np.round(rng.uniform(-1, 1, s), 2)  # noqa: E731
-        return cls(x=tuple(np.round(rng.uniform(-1, 1, 2), 2)), y=float(np.round(rng.uniform(0, 1), 2)),
+        return cls(x=tuple(np.round(rng.uniform(-1, 1, 2), 2)),
+                   y=float(np.round(rng.uniform(0, 1), 2)),
                    w1=tuple(map(tuple, r(2, 3))), b1=tuple(r(3)), w2=tuple(r(3)),
                    b2=float(r(1)[0]), **kw)
 
@@ -1051,6 +1052,7 @@ __all__ = [
     "MLP", "Momentum", "Optimizer", "Path", "Playground", "PlaygroundConfig", "RMSprop",
     "SGD", "Surface", "TinyNet", "Trace", "activate", "activate_grad", "cross_entropy",
     "descend", "finite_difference_gradients", "get_surface", "gradient_check",
-    "learn_from_mistake", "loss_at", "loss_curves", "lr_sweep", "make_dataset", "make_optimizer", "mse", "neuron",
+    "learn_from_mistake", "loss_at", "loss_curves", "lr_sweep", "make_dataset",
+    "make_optimizer", "mse", "neuron",
     "rnn_unroll", "sigmoid", "split", "surface_grid", "tf_gradients", "trace",
 ]

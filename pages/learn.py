@@ -72,11 +72,11 @@ def neuron_section() -> None:
     st.markdown(t("learn_neuron_intro"))
     left, right = st.columns([1, 2])
     with left:
-        act = st.selectbox(t("learn_activation"), learn.ACTIVATIONS, index=1, key="ln_act",
+        act = st.selectbox(t("learn_activation"), learn.ACTIVATIONS, key="ln_act",
                            format_func=lambda a: t(f"learn_act_{a}"))
-        w = st.slider(t("learn_weight_w"), -5.0, 5.0, 1.0, 0.1, key="ln_w")
-        b = st.slider(t("learn_bias_b"), -5.0, 5.0, 0.0, 0.1, key="ln_b")
-        x0 = st.slider(t("learn_input_x"), -5.0, 5.0, 1.0, 0.1, key="ln_x")
+        w = st.slider(t("learn_weight_w"), -5.0, 5.0, step=0.1, key="ln_w")
+        b = st.slider(t("learn_bias_b"), -5.0, 5.0, step=0.1, key="ln_b")
+        x0 = st.slider(t("learn_input_x"), -5.0, 5.0, step=0.1, key="ln_x")
         st.latex(ACT_LATEX[act])
     xs = np.linspace(-5, 5, 201)
     ys = learn.neuron(xs, w, b, act)
@@ -212,8 +212,6 @@ def backprop_section() -> None:
     st.header(t("learn_bp_title"))
     st.markdown(t("learn_bp_intro"))
     ss = st.session_state
-    for key, value in _bp_keys().items():
-        ss.setdefault(key, float(value))
     ss.setdefault("bp_step", 0)
 
     with st.expander(t("learn_bp_edit"), expanded=False):
@@ -237,9 +235,9 @@ def backprop_section() -> None:
                                      format="%.3f", key=f"bp_w2_{j + 1}")
         cols[6].number_input("b⁽²⁾", -100.0, 100.0, step=0.1, format="%.3f", key="bp_b2")
         a, b, c, d = st.columns(4)
-        a.selectbox(t("learn_bp_hidden_act"), learn.ACTIVATIONS, index=1, key="bp_hidden",
+        a.selectbox(t("learn_bp_hidden_act"), learn.ACTIVATIONS, key="bp_hidden",
                     format_func=lambda v: t(f"learn_act_{v}"))
-        b.selectbox(t("learn_bp_output_act"), learn.OUTPUTS, index=1, key="bp_output",
+        b.selectbox(t("learn_bp_output_act"), learn.OUTPUTS, key="bp_output",
                     format_func=lambda v: t(f"learn_act_{v}"))
         c.button(t("learn_bp_random"), key="bp_random", on_click=_bp_random,
                  icon=":material/casino:")
@@ -306,7 +304,8 @@ def _bp_explain(tr: learn.Trace, step: int) -> None:
     elif step <= 3:
         j = step - 1
         st.markdown(t("learn_bp_fwd_hidden", j=j + 1))
-        st.latex(rf"z_{j + 1} = w^{{(1)}}_{{1{j + 1}}} x_1 + w^{{(1)}}_{{2{j + 1}}} x_2 + b^{{(1)}}_{j + 1}"
+        st.latex(rf"z_{j + 1} = w^{{(1)}}_{{1{j + 1}}} x_1 + w^{{(1)}}_{{2{j + 1}}} x_2 + "
+                 rf"b^{{(1)}}_{j + 1}"
                  rf" = {_num(w1[0, j], 3)} \cdot {_num(x[0], 3)} + {_num(w1[1, j], 3)} \cdot "
                  rf"{_num(x[1], 3)} + {_num(b1[j], 3)} = {_num(tr.z1[j])}")
         st.latex(rf"h_{j + 1} = {f}(z_{j + 1}) = {f}({_num(tr.z1[j])}) = {_num(tr.a1[j])}")
@@ -453,9 +452,6 @@ def _pg_reset() -> None:
 
 def playground_controls() -> learn.PlaygroundConfig | None:
     """The playground's settings, two per row (it sits in a narrow column)."""
-    ss = st.session_state
-    for key, value in PG_DEFAULTS.items():
-        ss.setdefault(key, value)
     c = st.columns(2)
     dataset = c[0].selectbox(t("learn_pg_dataset"), learn.DATASETS, key="pg_dataset",
                              format_func=lambda d: t(f"learn_ds_{d}"))
@@ -596,14 +592,15 @@ def losses_section() -> None:
     st.markdown(t("learn_loss_intro"))
     left, right = st.columns([1, 2])
     with left:
-        p0 = st.slider(t("learn_loss_p"), 0.01, 0.99, 0.05, 0.01, key="lf_p")
+        p0 = st.slider(t("learn_loss_p"), 0.01, 0.99, step=0.01, key="lf_p")
     y = 1.0
     at = learn.loss_at(p0, y)
     with right:
         st.latex(rf"y = 1,\; p = {p0:.2f}:\quad L_{{\mathrm{{MSE}}}} = {at['mse']:.4f},\quad "
                  rf"L_{{\mathrm{{CE}}}} = {at['ce']:.4f}")
         st.latex(rf"\frac{{\partial L_{{\mathrm{{MSE}}}}}}{{\partial z}} = {_num(at['mse_dz'])},"
-                 rf"\quad \frac{{\partial L_{{\mathrm{{CE}}}}}}{{\partial z}} = {_num(at['ce_dz'])}")
+                 rf"\quad \frac{{\partial L_{{\mathrm{{CE}}}}}}{{\partial z}} = "
+                 rf"{_num(at['ce_dz'])}")
         if at["mse_dz"]:
             st.markdown(t("learn_loss_ratio", r=abs(at["ce_dz"] / at["mse_dz"])))
     st.latex(r"\text{MSE: } L = (y - p)^2 \qquad "
@@ -656,12 +653,11 @@ def optimizers_section() -> None:
     c = st.columns([1, 1.4, 1])
     surface = c[0].selectbox(t("learn_opt_surface"), tuple(learn.SURFACES), key="op_surface",
                              format_func=lambda s: t(f"learn_surf_{s}"))
-    lr = c[1].select_slider(t("learn_opt_lr"), OPT_RATES, value=0.1, key="op_lr",
+    lr = c[1].select_slider(t("learn_opt_lr"), OPT_RATES, key="op_lr",
                             format_func=_g)
-    steps = c[2].slider(t("learn_opt_steps"), 10, 1000, 100, 10, key="op_steps")
+    steps = c[2].slider(t("learn_opt_steps"), 10, 1000, step=10, key="op_steps")
     chosen = st.pills(t("learn_opt_which"), tuple(learn.OPTIMIZERS), selection_mode="multi",
-                      default=list(learn.OPTIMIZERS), key="op_which",
-                      format_func=lambda o: t(f"learn_opt_{o}")) or []
+                      key="op_which", format_func=lambda o: t(f"learn_opt_{o}")) or []
     s = learn.get_surface(surface)
     st.latex(SURFACE_LATEX[surface] + rf",\quad \eta = {_g(lr)}")
     paths = [learn.descend(s, name, lr, steps) for name in chosen]
@@ -791,27 +787,31 @@ def remedies_section() -> None:
     labels = _remedy_labels()
     runs = {k: v for k, v in data["runs"].items() if k in REMEDIES}
     c = st.columns([1, 3])
-    metric = c[0].radio(t("learn_rem_metric"), ["accuracy", "loss"], key="rm_metric",
-                        format_func=lambda m: t(f"learn_{m}"), horizontal=True)
-    shown = c[1].pills(t("learn_rem_show"), list(runs), selection_mode="multi",
-                       default=list(runs), key="rm_show", format_func=labels.get) or []
+    c[0].radio(t("learn_rem_metric"), ["accuracy", "loss"], key="rm_metric",
+               format_func=lambda m: t(f"learn_{m}"), horizontal=True)
+    c[1].pills(t("learn_rem_show"), list(runs), selection_mode="multi",
+               key="rm_show", format_func=labels.get)
+
     job = st.session_state.get("rm_job")
-    curve_labels = {**labels, "train": t("learn_rem_train_curves"),
-                    "val": t("learn_rem_val_curves"), "epoch": t("learn_epoch"),
-                    "live": t("learn_rem_live_series")}
-    live = None
-    if job is not None:
-        live = job.snapshot().history
-    st.plotly_chart(charts.remedy_curves({k: runs[k]["history"] for k in shown}, metric,
-                                         curve_labels, live=live),
-                    key="rm_plot", config=PLOT_CONFIG)
-    if metric == "loss":
-        st.caption(t("learn_rem_loss_note"))
+    running = job is not None and job.running
+    c = st.columns([2, 1, 1, 3], vertical_alignment="bottom")
+    name = c[0].selectbox(t("learn_rem_rerun_which"), list(REMEDIES), key="rm_rerun",
+                          format_func=labels.get)
+    c[1].button(t("learn_rem_rerun"), key="rm_start", on_click=_start_remedy, args=(name,),
+                disabled=running, type="primary", icon=":material/play_arrow:")
+    c[2].button(t("learn_rem_stop"), key="rm_stop", on_click=_stop_remedy,
+                disabled=not running, icon=":material/stop:")
+    c[3].caption(t("learn_rem_rerun_help"))
+    notice = st.session_state.get("rm_notice")
+    if notice:
+        getattr(st, notice[0])(notice[1])
+    st.fragment(remedy_live, run_every=REMEDY_POLL if running else None)()
+
     rows = []
-    for name, r in runs.items():
+    for key, r in runs.items():
         h = r["history"]
         rows.append({
-            t("learn_col_remedy"): labels[name], t("learn_col_epochs"): r.get("epochs_run"),
+            t("learn_col_remedy"): labels[key], t("learn_col_epochs"): r.get("epochs_run"),
             t("learn_col_train_acc"): _pct((h.get("accuracy") or [None])[-1]),
             t("learn_col_val_acc"): _pct((h.get("val_accuracy") or [None])[-1]),
             t("learn_col_best_val"): _pct(max(h.get("val_accuracy") or [0])),
@@ -830,45 +830,50 @@ def remedies_section() -> None:
         st.code("\n".join(f"# {labels[n]}\n{r['command']}" for n, r in runs.items()),
                 language="bash")
 
-    st.subheader(t("learn_rem_rerun_title"))
-    c = st.columns([2, 1, 1, 3])
-    name = c[0].selectbox(t("learn_rem_rerun_which"), list(REMEDIES), key="rm_rerun",
-                          format_func=labels.get)
-    running = job is not None and job.running
-    c[1].button(t("learn_rem_rerun"), key="rm_start", on_click=_start_remedy, args=(name,),
-                disabled=running, type="primary", icon=":material/play_arrow:")
-    c[2].button(t("learn_rem_stop"), key="rm_stop", on_click=_stop_remedy,
-                disabled=not running, icon=":material/stop:")
-    c[3].caption(t("learn_rem_rerun_help"))
-    notice = st.session_state.get("rm_notice")
-    if notice:
-        getattr(st, notice[0])(notice[1])
-    st.fragment(remedy_live, run_every=REMEDY_POLL if running else None)()
-
 
 def remedy_live() -> None:
-    """Progress of this session's live rerun (a plain function run in a fragment)."""
+    """The curves, with this session's live rerun drawn over them as it trains.
+
+    A plain function: it runs in a fragment that polls every ``REMEDY_POLL`` seconds
+    while the rerun trains.
+    """
     ss = st.session_state
-    job = ss.get("rm_job")
-    if job is None:
+    data = _remedies_file()
+    if data is None:
         return
-    snap = job.snapshot()
-    name = _remedy_labels().get(ss.get("rm_job_name"), "")
-    if snap.status == "failed":
-        st.error(t("learn_rem_failed", err=snap.error))
-    elif snap.done:
-        result = job.result
-        acc = f"{result.test_accuracy:.2%}" if result is not None else "–"
-        st.success(t("learn_rem_done", name=name, acc=acc,
-                     n=len(snap.history.get("loss", []))))
-    elif snap.epoch == 0:
-        st.progress(0.0, text=t("learn_rem_loading", name=name))
-    else:
-        st.progress(snap.fraction, text=t("learn_rem_progress", name=name, epoch=snap.epoch,
-                                          epochs=snap.epochs))
-    # When the job ends, rerun the whole page once: the chart gets the full curve and
-    # the buttons their state back.
-    if snap.done and ss.get("rm_shown_done") is not job:
+    labels = _remedy_labels()
+    runs = {k: v for k, v in data["runs"].items() if k in REMEDIES}
+    metric = ss.get("rm_metric", "accuracy")
+    shown = [k for k in (ss.get("rm_show") or []) if k in runs] \
+        if "rm_show" in ss else list(runs)
+    job = ss.get("rm_job")
+    snap = job.snapshot() if job is not None else None
+    if snap is not None:
+        name = labels.get(ss.get("rm_job_name"), "")
+        if snap.status == "failed":
+            st.error(t("learn_rem_failed", err=snap.error))
+        elif snap.done:
+            result = job.result
+            acc = f"{result.test_accuracy:.2%}" if result is not None else "–"
+            st.success(t("learn_rem_done", name=name, acc=acc,
+                         n=len(snap.history.get("loss", []))))
+        elif snap.epoch == 0:
+            st.progress(0.0, text=t("learn_rem_loading", name=name))
+        else:
+            st.progress(snap.fraction, text=t("learn_rem_progress", name=name,
+                                              epoch=snap.epoch, epochs=snap.epochs))
+    curve_labels = {**labels, "train": t("learn_rem_train_curves"),
+                    "val": t("learn_rem_val_curves"), "epoch": t("learn_epoch"),
+                    "live": t("learn_rem_live_series")}
+    st.plotly_chart(charts.remedy_curves({k: runs[k]["history"] for k in shown}, metric,
+                                         curve_labels,
+                                         live=snap.history if snap is not None else None),
+                    key="rm_plot", config=PLOT_CONFIG)
+    if metric == "loss":
+        st.caption(t("learn_rem_loss_note"))
+    # When the job ends, rerun the whole page once: the timer stops and the buttons get
+    # their state back.
+    if snap is not None and snap.done and ss.get("rm_shown_done") is not job:
         ss["rm_shown_done"] = job
         st.rerun()
 
@@ -896,11 +901,11 @@ def rnn_section() -> None:
     st.header(t("learn_rnn_title"))
     st.markdown(t("learn_rnn_intro"))
     c = st.columns([2, 1, 1, 1])
-    text = c[0].text_input(t("learn_rnn_sequence"), "1, 0, 0, 0, 0, -1, 0, 0", key="rn_seq",
+    text = c[0].text_input(t("learn_rnn_sequence"), key="rn_seq",
                            help=t("learn_rnn_sequence_help"))
-    w_x = c[1].slider("wₓ", -3.0, 3.0, 1.5, 0.1, key="rn_wx")
-    w_h = c[2].slider("wₕ", -2.0, 2.0, 0.8, 0.1, key="rn_wh")
-    b = c[3].slider("b", -2.0, 2.0, 0.0, 0.1, key="rn_b")
+    w_x = c[1].slider("wₓ", -3.0, 3.0, step=0.1, key="rn_wx")
+    w_h = c[2].slider("wₕ", -2.0, 2.0, step=0.1, key="rn_wh")
+    b = c[3].slider("b", -2.0, 2.0, step=0.1, key="rn_b")
     try:
         xs = _parse_sequence(text)
     except ValueError as exc:
@@ -917,10 +922,11 @@ def rnn_section() -> None:
                           "hₜ": out["h"][1:]})
     st.dataframe(table.set_index("t").T, width="stretch")
     st.markdown(t("learn_rnn_explain"))
+    from streamlit.errors import StreamlitAPIException
     try:
         st.page_link("pages/video.py", label=t("learn_rnn_video_link"),
                      icon=":material/movie:")
-    except Exception:  # noqa: BLE001 - the Video page has not landed in this build
+    except StreamlitAPIException:      # the Video page is not in the navigation (yet)
         st.caption(t("learn_rnn_video_later"))
 
 
@@ -933,10 +939,35 @@ RENDER = {"neuron": neuron_section, "backprop": backprop_section,
           "optimizers": optimizers_section, "remedies": remedies_section, "rnn": rnn_section}
 
 
+# Every widget's starting value. Widgets get their value from here through
+# st.session_state (never a default argument as well), and keep_state() re-stores them on
+# every run: Streamlit forgets the state of widgets that a run does not draw, and only one
+# section is drawn at a time.
+def _defaults() -> dict:
+    return {
+        "learn_section": "neuron",
+        "ln_act": "sigmoid", "ln_w": 1.0, "ln_b": 0.0, "ln_x": 1.0,
+        **{k: float(v) for k, v in _bp_keys().items()},
+        "bp_hidden": "sigmoid", "bp_output": "sigmoid",
+        **PG_DEFAULTS,
+        "lf_p": 0.05,
+        "op_surface": "bowl", "op_lr": 0.1, "op_steps": 100,
+        "op_which": list(learn.OPTIMIZERS),
+        "rm_metric": "accuracy", "rm_show": list(REMEDIES), "rm_rerun": "none",
+        "rn_seq": "1, 0, 0, 0, 0, -1, 0, 0", "rn_wx": 1.5, "rn_wh": 0.8, "rn_b": 0.0,
+    }
+
+
+def keep_state() -> None:
+    ss = st.session_state
+    for key, value in _defaults().items():
+        ss[key] = ss[key] if key in ss else value
+
+
 def render() -> None:
+    keep_state()
     st.title(t("learn_title"))
     st.write(t("learn_intro"))
-    st.session_state.setdefault("learn_section", "neuron")
     section = st.segmented_control(
         t("learn_section"), SECTIONS, key="learn_section", required=True,
         format_func=lambda s: t(f"learn_sec_{s}"), label_visibility="collapsed")

@@ -196,3 +196,20 @@ def test_remedies_shows_curves_and_busy_message():
     assert not at.exception
     assert any("already running" in e.value for e in at.error)
     assert "rm_job" not in at.session_state
+
+
+def test_settings_survive_switching_sections():
+    at = section(learn_page(), "playground")
+    at.selectbox(key="pg_dataset").set_value("xor").run()
+    at.button(key="pg_step").click().run()
+    section(at, "backprop")
+    at.number_input(key="bp_x1").set_value(0.25).run()
+    at.button(key="bp_next").click().run()
+    section(at, "neuron")
+    section(at, "playground")
+    assert at.selectbox(key="pg_dataset").value == "xor"
+    assert at.session_state["pg"].steps == 10
+    section(at, "backprop")
+    assert at.number_input(key="bp_x1").value == 0.25
+    assert at.session_state["bp_step"] == 1
+    assert not at.warning                # no "default value and Session State" warning
