@@ -364,7 +364,6 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                                     steps_per_epoch=steps_per_epoch)
             self.t0 = None
             self.halted = threading.Event()
-            self.ended = threading.Event()
             self.every = max(1, steps_per_epoch // 100)
             self._last_point = -1
             self._seen_before_epoch = 0
@@ -445,7 +444,6 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
             self.halted.set()
             if on_end is not None:
                 on_end()
-            self.ended.set()
 
         def snapshot(self) -> JobSnapshot:
             with self.lock:
@@ -603,12 +601,9 @@ class TrainingJob:
         snap = progress.snapshot() if progress is not None else JobSnapshot(
             epochs=self.config.epochs)
         with self._lock:
-            if self._status in ("stopped", "finished", "failed"):
+            # The callback knows running/stopping; the job knows everything else.
+            if self._status != "running" or progress is None:
                 snap.status = self._status
-            elif self._status == "pending":
-                snap.status = "pending"
-            elif snap.status == "pending" or self._status == "running" and progress is None:
-                snap.status = "running"
             snap.error = self._error
             snap.reason = self._reason
         return snap
