@@ -9,7 +9,7 @@
       grayscale, invert when the background is light, crop to the ink, scale the ink to a
       20x20 box (28x28 for clothes, as Fashion-MNIST was made) and centre it by its centre
       of mass in 28x28;
-    * 32x32 photo models (cifar_cnn): centre square crop, resized to 32x32 RGB;
+    * 32x32 photo models (cifar_cnn): the whole photo resized to 32x32 RGB;
     * ImageNet models: shorter side resized to 224, centre crop 224x224, and the family's
       own normalisation inside the compiled call (ResNet50: "caffe" BGR mean subtraction;
       MobileNetV3 and EfficientNetV2 normalise inside the model).
@@ -63,7 +63,8 @@ class Prepared:
     Attributes:
         x: the model input, uint8 [H, W, C] in 0-255.
         box: (x0, y0, x1, y1), the region of the original picture that the input shows.
-        scale: input pixels per original pixel.
+        scale: input pixels per original pixel (horizontally; and vertically unless
+            ``scale_y`` is given, as for a whole photo squeezed into a square).
         offset: (ox, oy), where the box's top-left corner lands in the input.
         original_size: (width, height) of the original picture.
     """
@@ -74,6 +75,7 @@ class Prepared:
     offset: tuple[float, float]
     original_size: tuple[int, int]
     blank: bool = False
+    scale_y: float | None = None
 
     def to_original(self, heat: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
         """Map a float map over the input (h x w, any resolution) onto the original picture.
@@ -93,8 +95,9 @@ class Prepared:
         width, height = size or (ow, oh)
         sx, sy = ow / width, oh / height
         # output pixel (u, v) -> original (u*sx, v*sy) -> input (s*(X - x0) + ox, ...)
+        ky = self.scale if self.scale_y is None else self.scale_y
         a, c = self.scale * sx, self.offset[0] - self.scale * self.box[0]
-        e, f = self.scale * sy, self.offset[1] - self.scale * self.box[1]
+        e, f = ky * sy, self.offset[1] - ky * self.box[1]
         img = Image.fromarray(heat, "F").transform(
             (width, height), Image.AFFINE, (a, 0, c, 0, e, f),
             resample=Image.BILINEAR, fillcolor=0.0)
@@ -164,7 +167,8 @@ def preprocess_digit(image: Image.Image, box: int = 20, size: int = 28) -> Prepa
 
 
 def preprocess_photo(image: Image.Image, size: int = 32, crop: bool = True) -> Prepared:
-    """A photo -> uint8 [size, size, 3]: centre square crop (or the whole photo) resized."""
+    """A photo -> uint8 [size, size, 3]: centre square crop, or (``crop=False``) the whole
+    photo squeezed to a square."""
     w, h = image.size
     if crop:
         side = min(w, h)
@@ -175,7 +179,8 @@ def preprocess_photo(image: Image.Image, size: int = 32, crop: bool = True) -> P
     out = image.resize((size, size), Image.BICUBIC if min(w, h) < size else Image.LANCZOS,
                        box=box, reducing_gap=3.0)
     scale = size / (box[2] - box[0])
-    return Prepared(np.asarray(out, np.uint8).copy(), box, scale, (0.0, 0.0), (w, h))
+    return Prepared(np.asarray(out, np.uint8).copy(), box, scale, (0.0, 0.0), (w, h),
+                    scale_y=size / (box[3] - box[1]))
 
 
 # --- classifiers ----------------------------------------------------------------------
@@ -221,7 +226,10 @@ class Classifier:
             return preprocess_digit(img, self.digit_box, h)
         if self.kind == "imagenet":
             return preprocess_imagenet(img, h)
-        return preprocess_photo(img, h)
+        # 32x32 photo models see the whole photo squeezed to a square: a CIFAR-10 object
+        # fills its frame, and a centre crop cut the animal off in 1 of the 10 test photos
+        # (tabby_cat.jpg) where the whole photo kept every CIFAR subject in the top 2.
+        return preprocess_photo(img, h, crop=False)
 
     def compiled(self):
         """The tf.function of one forward pass: float32 [N, H, W, C] 0-255 -> probs [N, K]."""

@@ -660,9 +660,9 @@ TEXT.update({
     "rec_intro": (
         "Pick a model, give it a picture, and see what it answers and why. Digit and clothes "
         "models see the picture the MNIST way (grey, ink bright on black, centred in 28×28); "
-        "photo models see a small centre crop.",
+        "photo models see the whole photo shrunk to 32×32.",
         "选择一个模型，给它一张图片，看它回答什么以及为什么。数字和服装模型按 MNIST 的方式看图片"
-        "（灰度、黑底亮笔画、居中于 28×28）；照片模型看到的是一个缩小的中心裁剪。"),
+        "（灰度、黑底亮笔画、居中于 28×28）；照片模型看到的是缩小到 32×32 的整张照片。"),
     "rec_model": ("Model", "模型"),
     "rec_top_k": ("Top-k classes", "显示前 k 个类别"),
     "rec_source": ("Image from", "图片来源"),
@@ -776,6 +776,139 @@ TEXT.update({
     "rec_lab_flip": ("flips to {label}", "翻转为 {label}"),
 })
 # --- end Recognize page ---
+
+# --- Generate page (pages/generate.py) ---
+TEXT.update({
+    "nav_generate": ("Generate", "生成"),
+    "page_generate_desc": (
+        "sample a conditional GAN, walk its latent space, train a GAN live",
+        "从条件 GAN 采样、漫游潜在空间、实时训练一个 GAN"),
+    "gen_title": ("Generate images with a GAN", "用 GAN 生成图像"),
+    "gen_intro": (
+        "A **generative adversarial network** has two networks: a *generator* turns random "
+        "noise z (and a class label) into an image, a *discriminator* tries to tell real "
+        "images from generated ones. Trained against each other, the generator learns to draw "
+        "convincing digits or clothes.",
+        "**生成对抗网络（GAN）**由两个网络组成：*生成器*把随机噪声 z（和类别标签）变成图像，"
+        "*判别器*努力分辨真实图像与生成图像。二者相互对抗训练，生成器便学会画出以假乱真的数字或服装。"),
+    "gen_model": ("Generator", "生成器"),
+    "gen_live_model": ("the GAN you trained here", "你在这里训练的 GAN"),
+    "gen_model_missing": (
+        "{name} is not available: {err}", "{name} 不可用：{err}"),
+    "gen_use_other": ("Train a GAN live in the third tab, or choose another generator.",
+                      "可以在第三个标签页实时训练一个 GAN，或选择其他生成器。"),
+    "gen_tab_sample": ("Sample", "采样"),
+    "gen_tab_latent": ("Latent space", "潜在空间"),
+    "gen_tab_train": ("Train a GAN live", "实时训练 GAN"),
+    "gen_class": ("Class", "类别"),
+    "gen_random": ("random", "随机"),
+    "gen_count": ("Number of images", "图像数量"),
+    "gen_seed": ("Seed", "随机种子"),
+    "gen_seed_help": ("The same seed gives the same images.", "相同的种子生成相同的图像。"),
+    "gen_temperature": ("Temperature (noise scale)", "温度（噪声缩放）"),
+    "gen_temperature_help": (
+        "Multiplies the noise z. Below 1: more typical, less varied images (the truncation "
+        "trick); above 1: more varied, more odd ones.",
+        "对噪声 z 进行缩放。小于 1：图像更典型、变化更少（截断技巧）；大于 1：更多样，也更容易出现怪样。"),
+    "gen_grid_caption": ("{n} samples · seed {seed} · temperature {temp}",
+                         "{n} 张样本 · 种子 {seed} · 温度 {temp}"),
+    "gen_download_png": ("Download grid (PNG)", "下载网格图（PNG）"),
+    "gen_verdicts_title": ("What does the classifier see?", "分类器看到了什么？"),
+    "gen_verdicts_help": (
+        "Each sample goes through the shipped classifier {judge} (the Recognize page's model). "
+        "Caption: class asked → class seen (its confidence).",
+        "每张样本都交给随应用提供的分类器 {judge}（即识别页面的模型）判断。"
+        "标注：要求的类别 → 识别出的类别（置信度）。"),
+    "gen_verdict_caption": ("{asked} → {seen} ({score})", "{asked} → {seen}（{score}）"),
+    "gen_agreement": ("{judge} agrees with the requested class on {k} of {n} samples.",
+                      "{judge} 认为 {n} 张样本中有 {k} 张属于要求的类别。"),
+    "gen_no_judge": ("No shipped classifier judges this generator's images.",
+                     "没有可用来判断这些图像的分类器。"),
+    "gen_send": ("Open sample in Recognize", "在识别页面打开样本"),
+    "gen_send_pick": ("Sample to open", "要打开的样本"),
+    "gen_interp_title": ("Interpolate between two seeds", "在两个种子之间插值"),
+    "gen_interp_help": (
+        "The noise of seed A turns smoothly into the noise of seed B (spherical "
+        "interpolation), with the class fixed: the images change gradually, which shows the "
+        "generator learned a continuous space rather than a list of pictures.",
+        "种子 A 的噪声平滑地变为种子 B 的噪声（球面插值），类别保持不变：图像逐渐变化，"
+        "说明生成器学到的是连续的空间，而不是一张图片清单。"),
+    "gen_seed_a": ("Seed A", "种子 A"),
+    "gen_seed_b": ("Seed B", "种子 B"),
+    "gen_steps": ("Steps", "步数"),
+    "gen_download_gif": ("Download GIF", "下载 GIF"),
+    "gen_morph_title": ("Class morph", "类别渐变"),
+    "gen_morph_help": (
+        "The same noise z, with the class label blended from A to B: the style (thickness, "
+        "slant, size) stays while the class changes.",
+        "噪声 z 保持不变，类别标签从 A 渐变到 B：风格（粗细、倾斜、大小）保持，类别随之改变。"),
+    "gen_class_a": ("Class A", "类别 A"),
+    "gen_class_b": ("Class B", "类别 B"),
+    "gen_dirs_title": ("Principal directions", "主方向"),
+    "gen_dirs_help": (
+        "The latent directions along which this class's images change the most (top "
+        "eigenvectors of the generator's average JᵀJ). Move along them with the sliders.",
+        "该类别图像变化最大的潜在方向（生成器平均 JᵀJ 的前几个特征向量）。用滑块沿这些方向移动。"),
+    "gen_dir_slider": ("Direction {i}", "方向 {i}"),
+    "gen_dirs_strip": ("Direction {i} from −3 to +3", "方向 {i}：从 −3 到 +3"),
+    "gen_train_intro": (
+        "Train a small conditional DCGAN from scratch on a subset of the data. Watch the two "
+        "losses fight, D(x) (real judged real) and D(G(z)) (fake judged real), and the same "
+        "noise drawn after every epoch.",
+        "在数据子集上从零训练一个小型条件 DCGAN。观察两个损失此消彼长，D(x)（真实图像被判为真）"
+        "与 D(G(z))（生成图像被判为真），以及每个周期后用同一组噪声画出的样本。"),
+    "gen_train_size": ("Training images", "训练图像数"),
+    "gen_latent": ("Latent size (length of z)", "潜在维度（z 的长度）"),
+    "gen_g_lr": ("Generator learning rate", "生成器学习率"),
+    "gen_d_lr": ("Discriminator learning rate", "判别器学习率"),
+    "gen_batch": ("Batch size", "批大小"),
+    "gen_epochs": ("Epochs", "训练周期"),
+    "gen_smoothing": ("Label smoothing", "标签平滑"),
+    "gen_smoothing_help": (
+        "The discriminator's target for real images is 1 − this: it keeps D from becoming "
+        "over-confident.",
+        "判别器对真实图像的目标为 1 − 该值：防止判别器过于自信。"),
+    "gen_start": ("Train GAN", "训练 GAN"),
+    "gen_stop": ("Stop", "停止"),
+    "gen_busy_self": ("Your GAN is still training; stop it first.",
+                      "你的 GAN 仍在训练，请先停止。"),
+    "gen_busy_other": (
+        "Another training is running on this server (one at a time); try again when it ends.",
+        "服务器上已有一个训练在运行（每次只能运行一个），请等它结束后再试。"),
+    "gen_loading": ("Loading data and building the networks…", "正在加载数据并构建网络…"),
+    "gen_progress_text": ("epoch {epoch}/{epochs} · batch {batch}/{batches} · {ips:,.0f} img/s",
+                          "周期 {epoch}/{epochs} · 批次 {batch}/{batches} · {ips:,.0f} 张/秒"),
+    "gen_job_failed": ("Training failed: {err}", "训练失败：{err}"),
+    "gen_stopped_note": ("Stopped ({reason}); the weights learned so far are kept.",
+                         "已停止（{reason}）；保留了目前学到的权重。"),
+    "gen_chart_losses": ("Losses", "损失"),
+    "gen_chart_outputs": ("Discriminator outputs", "判别器输出"),
+    "gen_chart_step": ("batch", "批次"),
+    "gen_hint_d_wins": (
+        "The discriminator wins too fast: D(G(z)) stays near 0, so the generator gets almost no "
+        "signal. Try a lower discriminator learning rate or more label smoothing.",
+        "判别器赢得太快：D(G(z)) 一直接近 0，生成器几乎得不到学习信号。"
+        "试试降低判别器学习率或加大标签平滑。"),
+    "gen_hint_mode_collapse": (
+        "Possible mode collapse: the generator fools the discriminator easily while its samples "
+        "look alike. Look at the grid; try a lower generator learning rate.",
+        "可能出现模式崩溃：生成器很容易骗过判别器，但样本彼此相似。看看样本网格；试试降低生成器学习率。"),
+    "gen_hint_ok": ("The two networks are balanced: neither curve runs away.",
+                    "两个网络势均力敌：没有一条曲线失控。"),
+    "gen_scrub": ("Fixed-noise samples after epoch", "固定噪声样本：第几个周期之后"),
+    "gen_grid_epoch": ("The same noise after epoch {epoch}, two samples per class.",
+                       "第 {epoch} 个周期后用同一组噪声生成的样本，每类两张。"),
+    "gen_result_title": ("Your generator", "你的生成器"),
+    "gen_result_ready": (
+        "Your GAN is ready: choose “{label}” as the generator in the sidebar to sample it and "
+        "walk its latent space.",
+        "你的 GAN 已就绪：在侧边栏选择“{label}”作为生成器，即可采样并漫游其潜在空间。"),
+    "gen_use_live": ("Use it now", "立即使用"),
+    "gen_download_weights": ("Download generator weights (.weights.h5)",
+                             "下载生成器权重（.weights.h5）"),
+    "gen_bad_input": ("Cannot do that: {err}", "无法执行：{err}"),
+})
+# --- end Generate page ---
 
 
 def lang() -> str:
