@@ -94,6 +94,7 @@ PAGES = [
     ("pages/train.py", "train", ":material/model_training:"),
     ("pages/learn.py", "learn", ":material/school:"),
     ("pages/recognize.py", "recognize", ":material/image_search:"),
+    ("pages/generate.py", "generate", ":material/auto_awesome:"),
 ]
 
 # Pages are built after the language is known, so the sidebar shows translated titles.

@@ -3,6 +3,7 @@
 Examples::
 
     python -m cvlib train --dataset mnist --epochs 5 --save mnist_cnn
+    python -m cvlib train --task gan --dataset mnist --epochs 10 --batch-size 128 --save cgan_mnist
     python -m cvlib evaluate --model mnist_cnn
     python -m cvlib bench --images 10000
     python -m cvlib fetch mnist fashion_mnist mobilenet_v3_small
@@ -27,6 +28,8 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 
 
 def _train(args) -> int:
+    if args.task == "gan":
+        return _train_gan(args)
     from cvlib import zoo
     from cvlib.train import TrainConfig, fit
 
@@ -66,6 +69,56 @@ def _train(args) -> int:
                         "test_loss": round(result.test_loss, 4),
                         "test_images": int(len(result.y_test)),
                         "train_seconds": round(result.seconds, 1)},
+            "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
+            "data_source": result.data_info.source,
+            "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        }
+        zoo.write_manifest(manifest)
+        out["saved"] = str(path)
+    print(json.dumps(out))
+    return 0
+
+
+def _train_gan(args) -> int:
+    from cvlib import zoo
+    from cvlib.generate import GanConfig, evaluate_quality, fit_gan
+
+    if args.dataset not in ("mnist", "fashion_mnist"):
+        raise ValueError(f"--task gan trains on mnist or fashion_mnist; got {args.dataset!r}.")
+    config = GanConfig(
+        dataset=args.dataset, train_size=args.train_size, latent_dim=args.latent_dim,
+        width=args.width, g_learning_rate=args.g_lr, d_learning_rate=args.d_lr,
+        batch_size=args.batch_size, epochs=args.epochs, label_smoothing=args.label_smoothing,
+        seed=args.seed)
+    result = fit_gan(config, verbose=args.verbose)
+    out = {"task": "gan", "dataset": config.dataset, "data_source": result.data_info.source,
+           "seconds": round(result.seconds, 1),
+           "images_per_second": round(result.images_per_second),
+           "params": int(result.generator.count_params()),
+           "last_epoch": {k: round(v[-1], 4) for k, v in result.history.items() if v}}
+    if args.save:
+        if result.data_info.subset:
+            print("refusing to --save a model trained on the offline subset", file=sys.stderr)
+            return 2
+        path = zoo.models_dir() / f"{args.save}.weights.h5"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result.generator.save_weights(str(path))
+        quality = evaluate_quality(result.generator, config.dataset, seed=args.seed)
+        out["quality"] = quality
+        manifest = zoo.read_manifest()
+        manifest.setdefault("models", {})[args.save] = {
+            "task": "generate",
+            "file": path.name,
+            "sha256": zoo.sha256_file(path),
+            "size_bytes": path.stat().st_size,
+            "architecture": "cvlib.generate.build_generator(GanConfig(**config)) "
+                            "(cvlib.nets.gan; generator weights only)",
+            "dataset": config.dataset,
+            "class_names": result.data_info.class_names,
+            "output_shape": [28, 28, 1],
+            "config": config.to_dict(),
+            "metrics": {**quality, "train_seconds": round(result.seconds, 1),
+                        "epochs_completed": result.epochs_completed},
             "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
             "data_source": result.data_info.source,
             "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
@@ -124,7 +177,9 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    t = sub.add_parser("train", help="train the CNN (see cvlib.train.TrainConfig)")
+    t = sub.add_parser("train", help="train the CNN (see cvlib.train.TrainConfig) or, with "
+                                     "--task gan, a conditional GAN (cvlib.generate.GanConfig)")
+    t.add_argument("--task", default="classify", choices=("classify", "gan"))
     t.add_argument("--dataset", default="mnist", choices=TRAINABLE_DATASETS)
     t.add_argument("--arch", default="cnn", choices=ARCHS)
     t.add_argument("--train-size", type=int, default=None)
@@ -144,6 +199,12 @@ def main(argv=None) -> int:
     t.add_argument("--early-stopping", action="store_true")
     t.add_argument("--patience", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
+    g = t.add_argument_group("--task gan")
+    g.add_argument("--latent-dim", type=int, default=64)
+    g.add_argument("--width", type=int, default=16)
+    g.add_argument("--g-lr", type=float, default=2e-4)
+    g.add_argument("--d-lr", type=float, default=2e-4)
+    g.add_argument("--label-smoothing", type=float, default=0.1)
     t.add_argument("--save", metavar="NAME", help="write models/NAME.weights.h5 + manifest entry")
     t.add_argument("--verbose", type=int, default=2)
     t.set_defaults(func=_train)

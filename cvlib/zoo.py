@@ -259,6 +259,29 @@ def _cifar_cnn(entry):
     return _cnn_from_manifest(entry)
 
 
+def _gan_from_manifest(entry: ModelEntry):
+    """Generator of a GAN trained by `python -m cvlib train --task gan`, from its manifest."""
+    from cvlib.generate import GanConfig, build_generator
+    m = manifest_entry(entry.name)
+    model = build_generator(GanConfig.from_dict(m["config"]),
+                            len(m.get("class_names") or range(10)))
+    model.name = entry.name
+    return model
+
+
+@register("cgan_mnist", task="generate", dataset="mnist",
+          description="A conditional DCGAN that draws MNIST digits of a chosen class (shipped).")
+def _cgan_mnist(entry):
+    return _gan_from_manifest(entry)
+
+
+@register("cgan_fashion", task="generate", dataset="fashion_mnist",
+          description="A conditional DCGAN that draws Fashion-MNIST clothes of a chosen class "
+                      "(shipped).")
+def _cgan_fashion(entry):
+    return _gan_from_manifest(entry)
+
+
 def _keras_app(fn_name: str, **kwargs):
     def builder(entry):
         import keras

@@ -116,6 +116,9 @@ def read_inputs(source: str, model: str) -> list[tuple[str, bytes]]:
 
 def sample_input(model: str) -> list[tuple[str, bytes]]:
     options = samples.list_samples()
+    sent = st.session_state.get("rec_generated")   # an image sent by the Generate page
+    if sent is not None:
+        options = [*options, sent]
     names = [s.name for s in options]
     by_name = {s.name: s for s in options}
     if "rec_sample" not in st.session_state:

@@ -789,7 +789,7 @@ TEXT.update({
         "noise z (and a class label) into an image, a *discriminator* tries to tell real "
         "images from generated ones. Trained against each other, the generator learns to draw "
         "convincing digits or clothes.",
-        "**生成对抗网络（GAN）**由两个网络组成：*生成器*把随机噪声 z（和类别标签）变成图像，"
+        "**生成对抗网络（GAN）** 由两个网络组成：*生成器*把随机噪声 z（和类别标签）变成图像，"
         "*判别器*努力分辨真实图像与生成图像。二者相互对抗训练，生成器便学会画出以假乱真的数字或服装。"),
     "gen_model": ("Generator", "生成器"),
     "gen_live_model": ("the GAN you trained here", "你在这里训练的 GAN"),

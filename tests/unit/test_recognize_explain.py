@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cvlib import explain, samples, zoo
-from cvlib.recognize import (Classifier, Prediction, UnsupportedModel, build_classifier,
+from cvlib.recognize import (Prediction, UnsupportedModel, build_classifier,
                              classifier_from_model, classify, get_classifier,
                              preprocess_digit, preprocess_photo)
 
