@@ -75,13 +75,30 @@ def test_missing_imagenet_cache_is_one_plain_line(tmp_path, monkeypatch):
     assert "mnist_cnn" in at.info[0].value and "fashion_cnn" in at.info[0].value
 
 
-def test_missing_cifar_model_is_plain(monkeypatch):
-    from cvlib import zoo
-    if zoo.status("cifar_cnn") == "shipped":
-        pytest.skip("cifar_cnn is shipped: nothing missing to show")
-    at = recognize_page(rec_model="cifar_cnn")
-    assert len(at.error) == 1 and "cifar_cnn" in at.error[0].value
-    assert not at.exception
+def test_missing_cifar_model_is_plain(monkeypatch, tmp_path):
+    # A checkout whose cifar_cnn weights file is gone (deleted, or not pulled).
+    import shutil
+
+    import streamlit as st
+
+    from cvlib import recognize, zoo
+    models = tmp_path / "models"
+    shutil.copytree(zoo.models_dir(), models)
+    (models / "cifar_cnn.weights.h5").unlink()
+    monkeypatch.setenv("CVLIB_MODELS_DIR", str(models))
+    for cache in (zoo._load_cached, recognize.get_classifier):
+        cache.cache_clear()
+    st.cache_resource.clear()
+    try:
+        assert zoo.status("cifar_cnn") == "missing"
+        at = recognize_page(rec_model="cifar_cnn")
+        assert len(at.error) == 1 and "cifar_cnn.weights.h5" in at.error[0].value
+        assert "\n" not in at.error[0].value
+        assert not at.exception
+    finally:
+        for cache in (zoo._load_cached, recognize.get_classifier):
+            cache.cache_clear()
+        st.cache_resource.clear()
 
 
 def test_chinese_texts():
