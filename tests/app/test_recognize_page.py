@@ -7,7 +7,6 @@ the browser (tests/e2e/test_recognize_browser.py).
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
