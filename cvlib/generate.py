@@ -27,11 +27,11 @@ from __future__ import annotations
 import io
 import threading
 import time
-import traceback
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from cvlib.jobs import BackgroundJob, StoppedBeforeStart
 from cvlib.validation import check_choice, check_range
 
 GAN_DATASETS = ("mnist", "fashion_mnist")
@@ -310,135 +310,49 @@ def fit_gan(config: GanConfig, callbacks=(), stop_event: threading.Event | None 
                      seen / seconds if seconds else 0.0, stop_event.is_set(), done, info)
 
 
-class GanJob:
+class GanJob(BackgroundJob):
     """Run :func:`fit_gan` in a daemon thread that a page can watch and stop.
 
-    Same contract as :class:`cvlib.train.TrainingJob`: ``start()`` (raises
-    :class:`cvlib.train.JobBusy` when another heavy job runs in this process),
-    ``snapshot()``, ``stop()`` (returns within a second, keeps the weights), ``join()``,
-    ``result`` (a :class:`GanResult`), ``running``.
+    Same contract as :class:`cvlib.train.TrainingJob` (both are
+    :class:`cvlib.jobs.BackgroundJob`): ``start()`` (raises :class:`cvlib.jobs.JobBusy`
+    when another heavy job runs in this process), ``snapshot()``, ``stop()`` (returns
+    within a second, keeps the weights), ``join()``, ``result`` (a :class:`GanResult`),
+    ``running``.
 
     Example:
         >>> job = GanJob(GanConfig(train_size=1000, epochs=1)).start()  # doctest: +SKIP
         >>> job.join(); job.result.history["g_loss"]  # doctest: +SKIP
     """
 
-    def __init__(self, config: GanConfig):
-        self.config = config
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._progress = None
-        self._result: GanResult | None = None
-        self._status = "pending"
-        self._error = ""
-        self._reason = ""
-        self._lock = threading.Lock()
+    thread_name = "cvlab-gan"
 
-    def start(self) -> "GanJob":
-        from cvlib.train import acquire_heavy, release_heavy
-        if self._thread is not None:
-            raise RuntimeError("This job was already started; create a new GanJob.")
-        acquire_heavy(self)
-        try:
-            self._status = "running"
-            self._thread = threading.Thread(target=self._run, name="cvlab-gan", daemon=True)
-            self._thread.start()
-        except BaseException:
-            release_heavy(self)
-            raise
-        return self
+    def _empty_snapshot(self) -> GanSnapshot:
+        return GanSnapshot(epochs=self.config.epochs)
 
-    def stop(self, reason: str = "stopped by the user", timeout: float = 1.0) -> bool:
-        """Ask the job to stop after the current batch; wait up to ``timeout`` seconds.
+    def _work(self) -> None:
+        x, y, info = _training_data(self.config)
+        gan = build_gan(self.config, info.num_classes)
+        steps = -(-len(x) // self.config.batch_size)
+        timing = {}
 
-        Returns True when training has halted (the weights learned so far are kept).
-        """
-        with self._lock:
-            if not self._reason:
-                self._reason = reason
-        self._stop.set()
-        progress = self._progress
-        if progress is not None and progress.model is not None:
-            progress.model.stop_training = True
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self._done.is_set() or (progress is not None and progress.halted.is_set()):
-                return True
-            if self._thread is None or not self._thread.is_alive():
-                return True
-            time.sleep(0.01)
-            progress = self._progress
-        return False
+        def on_end():
+            # Finish from the callback: fit() may return seconds after this.
+            seconds = time.perf_counter() - timing["t0"]
+            snap = self._progress.snapshot()
+            stopped = self._stop.is_set()
+            self._complete(GanResult(
+                gan.generator, self.config, snap.history, snap.grids, seconds,
+                snap.images_seen / seconds if seconds else 0.0, stopped,
+                len(snap.history.get("g_loss", [])), info), stopped)
 
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until the result is ready (not for Keras's teardown). True when done."""
-        return self._done.wait(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and not self._done.is_set()
-
-    @property
-    def result(self) -> GanResult | None:
-        return self._result
-
-    def snapshot(self) -> GanSnapshot:
-        progress = self._progress
-        snap = progress.snapshot() if progress is not None else GanSnapshot(
-            epochs=self.config.epochs)
-        with self._lock:
-            if self._status in ("stopped", "finished", "failed", "pending"):
-                snap.status = self._status
-            elif snap.status == "pending":
-                snap.status = "running"
-            snap.error = self._error
-            snap.reason = self._reason
-        return snap
-
-    def _run(self):
-        try:
-            x, y, info = _training_data(self.config)
-            gan = build_gan(self.config, info.num_classes)
-            steps = -(-len(x) // self.config.batch_size)
-            timing = {}
-
-            def on_end():
-                # Finish from the callback: fit() may return seconds after this.
-                seconds = time.perf_counter() - timing["t0"]
-                snap = self._progress.snapshot()
-                stopped = self._stop.is_set()
-                self._result = GanResult(
-                    gan.generator, self.config, snap.history, snap.grids, seconds,
-                    snap.images_seen / seconds if seconds else 0.0, stopped,
-                    len(snap.history.get("g_loss", [])), info)
-                with self._lock:
-                    self._status = "stopped" if stopped else "finished"
-                self._finish_job()
-
-            self._progress = _make_gan_callback(
-                steps, self.config.epochs, self.config.batch_size, len(x), self._stop,
-                self.config.latent_dim, info.num_classes, on_end=on_end)
-            if self._stop.is_set():   # stopped while loading data
-                with self._lock:
-                    self._status = "stopped"
-                self._finish_job()
-                return
-            timing["t0"] = time.perf_counter()
-            gan.fit(x, y, batch_size=self.config.batch_size, epochs=self.config.epochs,
-                    shuffle=True, callbacks=[self._progress], verbose=0)
-        except BaseException as exc:  # report, never kill the server
-            with self._lock:
-                self._status = "failed"
-                self._error = f"{type(exc).__name__}: {exc}"
-            self._traceback = traceback.format_exc()
-            self._finish_job()
-
-    def _finish_job(self):
-        from cvlib.train import release_heavy
-        if not self._done.is_set():
-            self._done.set()
-            release_heavy(self)
+        self._progress = _make_gan_callback(
+            steps, self.config.epochs, self.config.batch_size, len(x), self._stop,
+            self.config.latent_dim, info.num_classes, on_end=on_end)
+        if self._stop.is_set():   # stopped while loading data
+            raise StoppedBeforeStart()
+        timing["t0"] = time.perf_counter()
+        gan.fit(x, y, batch_size=self.config.batch_size, epochs=self.config.epochs,
+                shuffle=True, callbacks=[self._progress], verbose=0)
 
 
 def gan_hint(history: dict, batches=()) -> str | None:

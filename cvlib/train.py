@@ -17,23 +17,25 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from cvlib import CVLibError
 from cvlib.data import DatasetInfo, load_dataset
+from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of cvlib.train
+    BackgroundJob,
+    JobBusy,
+    StoppedBeforeStart,
+    acquire_heavy,
+    current_job,
+    release_heavy,
+)
 from cvlib.validation import check_choice, check_range
 
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine")
 TRAINABLE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 ARCHS = ("cnn", "resnet")
-
-
-class JobBusy(CVLibError):
-    """Another heavy job is running in this process."""
 
 
 @dataclass(frozen=True)
@@ -490,34 +492,11 @@ def fit(config: TrainConfig, callbacks=(), stop_event: threading.Event | None = 
 
 # --- background jobs --------------------------------------------------------------------
 
-_HEAVY = threading.Lock()   # one heavy job per process
-_CURRENT: "TrainingJob | None" = None
-
-
-def current_job() -> "TrainingJob | None":
-    """The heavy job running in this process, if any."""
-    job = _CURRENT
-    return job if job is not None and job.running else None
-
-
-def acquire_heavy(job) -> None:
-    """Claim the process's single heavy-job slot for ``job`` or raise :class:`JobBusy`."""
-    global _CURRENT
-    if not _HEAVY.acquire(blocking=False):
-        raise JobBusy("A training is already running on this server; wait for it to "
-                      "finish or stop it first.")
-    _CURRENT = job
-
-
-def release_heavy(job) -> None:
-    global _CURRENT
-    if _CURRENT is job:
-        _CURRENT = None
-        _HEAVY.release()
-
-
-class TrainingJob:
+class TrainingJob(BackgroundJob):
     """Run :func:`fit` in a daemon thread that a page can watch and stop.
+
+    The lifecycle (start/snapshot/stop/join/result, one heavy job per process, stop within
+    a second) is :class:`cvlib.jobs.BackgroundJob`'s.
 
     Args:
         config: the run's settings.
@@ -531,157 +510,68 @@ class TrainingJob:
         >>> job.stop(); job.join(); job.result.test_accuracy  # doctest: +SKIP
     """
 
+    thread_name = "cvlab-train"
+
     def __init__(self, config: TrainConfig, store=None):
-        self.config = config
+        super().__init__(config)
         self.store = store
         self.run_id: str | None = None
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._progress = None
-        self._result: TrainResult | None = None
-        self._status = "pending"
-        self._error = ""
-        self._reason = ""
-        self._lock = threading.Lock()
 
-    # lifecycle -----------------------------------------------------------------------
-    def start(self) -> "TrainingJob":
-        if self._thread is not None:
-            raise RuntimeError("This job was already started; create a new TrainingJob.")
-        acquire_heavy(self)
-        try:
-            if self.store is not None:
-                self.run_id = self.store.create(self.config.to_dict())
-            self._status = "running"
-            self._thread = threading.Thread(target=self._run, name="cvlab-train", daemon=True)
-            self._thread.start()
-        except BaseException:
-            release_heavy(self)
-            raise
-        return self
+    def _empty_snapshot(self) -> JobSnapshot:
+        return JobSnapshot(epochs=self.config.epochs)
 
-    def stop(self, reason: str = "stopped by the user", timeout: float = 1.0) -> bool:
-        """Ask the job to stop after the current batch; wait up to ``timeout`` seconds.
+    def _before_start(self) -> None:
+        if self.store is not None:
+            self.run_id = self.store.create(self.config.to_dict())
 
-        Returns True when training has halted (the weights learned so far are kept).
-        """
-        with self._lock:
-            if not self._reason:
-                self._reason = reason
-        self._stop.set()
-        progress = self._progress
-        if progress is not None and progress.model is not None:
-            progress.model.stop_training = True   # no new epoch starts
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self._done.is_set() or (progress is not None and (
-                    progress.halted.is_set() or progress.in_validation)):
-                return True
-            if self._thread is None or not self._thread.is_alive():
-                return True
-            time.sleep(0.01)
-            progress = self._progress
-        return False
+    def _on_stopped_early(self) -> None:
+        if self.store is not None:
+            self.store.set_status(self.run_id, "stopped", self._reason)
 
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait until the result is ready (not for Keras's teardown). True when done."""
-        return self._done.wait(timeout)
+    def _on_failed(self) -> None:
+        if self.store is not None and self.run_id:
+            self.store.set_status(self.run_id, "failed", self._error)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and not self._done.is_set()
+    def _work(self) -> None:
+        p = prepare(self.config)
+        tb = _TensorBoardWriter(self.store.path(self.run_id) / "tb") if self.store else None
+        timing = {}
 
-    @property
-    def result(self) -> TrainResult | None:
-        return self._result
-
-    def snapshot(self) -> JobSnapshot:
-        progress = self._progress
-        snap = progress.snapshot() if progress is not None else JobSnapshot(
-            epochs=self.config.epochs)
-        with self._lock:
-            # The callback knows running/stopping; the job knows everything else.
-            if self._status != "running" or progress is None:
-                snap.status = self._status
-            snap.error = self._error
-            snap.reason = self._reason
-        return snap
-
-    # the thread ---------------------------------------------------------------------
-    def _run(self):
-        try:
-            p = prepare(self.config)
-            if self.store is not None:
-                tb = _TensorBoardWriter(self.store.path(self.run_id) / "tb")
-            else:
-                tb = None
-            timing = {}
-
-            def on_epoch(epoch, logs, history):
-                if tb is not None:
-                    tb.write(epoch, logs)
-                if self.store is not None:
-                    self.store.write_history(self.run_id, history)
-
-            def on_end():
-                # Finish from the callback: fit() may return seconds after this.
-                seconds = time.perf_counter() - timing["t0"]
-                snap = self._progress.snapshot()
-                stopped = self._stop.is_set()
-                result = _finish(p, snap.history, seconds, snap.images_seen, stopped,
-                                 len(snap.history.get("loss", [])))
-                result.run_id = self.run_id
-                if self.store is not None:
-                    self.store.write_history(self.run_id, snap.history)
-                    self.store.write_weights(self.run_id, p.model)
-                    self.store.write_predictions(self.run_id, result.test_probs, result.y_test)
-                    self.store.write_metrics(self.run_id, result.metrics())
-                    self.store.set_status(self.run_id, "stopped" if stopped else "finished",
-                                          self._reason if stopped else "")
-                self._result = result
-                with self._lock:
-                    self._status = "stopped" if stopped else "finished"
-                self._finish_job()
-
-            progress = _make_progress_callback(self.config.batch_size, p.steps_per_epoch,
-                                               self.config.epochs, len(p.x_train), self._stop,
-                                               on_epoch=on_epoch, on_end=on_end)
-            self._progress = progress
-            if self._stop.is_set():   # stopped while loading data
-                raise _StoppedBeforeStart()
-            timing["t0"] = time.perf_counter()
-            p.train_model.fit(p.x_train, p.y_train, batch_size=self.config.batch_size,
-                              epochs=self.config.epochs, validation_data=p.val, shuffle=True,
-                              callbacks=[progress, *_keras_callbacks(self.config)], verbose=0)
+        def on_epoch(epoch, logs, history):
             if tb is not None:
-                tb.close()
-        except _StoppedBeforeStart:
-            with self._lock:
-                self._status = "stopped"
+                tb.write(epoch, logs)
             if self.store is not None:
-                self.store.set_status(self.run_id, "stopped", self._reason)
-            self._finish_job()
-        except BaseException as exc:  # report, never kill the server
-            with self._lock:
-                self._status = "failed"
-                self._error = f"{type(exc).__name__}: {exc}"
-            self._traceback = traceback.format_exc()
-            if self.store is not None and self.run_id:
-                try:
-                    self.store.set_status(self.run_id, "failed", self._error)
-                except OSError:
-                    pass
-            self._finish_job()
+                self.store.write_history(self.run_id, history)
 
-    def _finish_job(self):
-        if not self._done.is_set():
-            self._done.set()
-            release_heavy(self)
+        def on_end():
+            # Finish from the callback: fit() may return seconds after this.
+            seconds = time.perf_counter() - timing["t0"]
+            snap = self._progress.snapshot()
+            stopped = self._stop.is_set()
+            result = _finish(p, snap.history, seconds, snap.images_seen, stopped,
+                             len(snap.history.get("loss", [])))
+            result.run_id = self.run_id
+            if self.store is not None:
+                self.store.write_history(self.run_id, snap.history)
+                self.store.write_weights(self.run_id, p.model)
+                self.store.write_predictions(self.run_id, result.test_probs, result.y_test)
+                self.store.write_metrics(self.run_id, result.metrics())
+                self.store.set_status(self.run_id, "stopped" if stopped else "finished",
+                                      self._reason if stopped else "")
+            self._complete(result, stopped)
 
-
-class _StoppedBeforeStart(Exception):
-    pass
+        progress = _make_progress_callback(self.config.batch_size, p.steps_per_epoch,
+                                           self.config.epochs, len(p.x_train), self._stop,
+                                           on_epoch=on_epoch, on_end=on_end)
+        self._progress = progress
+        if self._stop.is_set():   # stopped while loading data
+            raise StoppedBeforeStart()
+        timing["t0"] = time.perf_counter()
+        p.train_model.fit(p.x_train, p.y_train, batch_size=self.config.batch_size,
+                          epochs=self.config.epochs, validation_data=p.val, shuffle=True,
+                          callbacks=[progress, *_keras_callbacks(self.config)], verbose=0)
+        if tb is not None:
+            tb.close()
 
 
 class _TensorBoardWriter:
