@@ -30,7 +30,6 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 def _train(args) -> int:
     if args.task == "gan":
         return _train_gan(args)
-    from cvlib import zoo
     from cvlib.train import TrainConfig, fit
 
     config = TrainConfig(
@@ -48,39 +47,52 @@ def _train(args) -> int:
            "images_per_second": round(result.images_per_second),
            "params": int(result.model.count_params())}
     if args.save:
-        if result.data_info.subset:
-            print("refusing to --save a model trained on the offline subset", file=sys.stderr)
+        path = _save_to_zoo(
+            args.save, result.model, result.data_info, result.history,
+            task="classify",
+            architecture="cvlib.train.build_model(TrainConfig(**config))",
+            dataset=config.dataset,
+            input_shape=list(result.model.input_shape[1:]),
+            config=config.to_dict(),
+            metrics={"test_accuracy": round(result.test_accuracy, 4),
+                     "test_loss": round(result.test_loss, 4),
+                     "test_images": int(len(result.y_test)),
+                     "train_seconds": round(result.seconds, 1)})
+        if path is None:
             return 2
-        path = zoo.models_dir() / f"{args.save}.weights.h5"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.model.save_weights(str(path))
-        manifest = zoo.read_manifest()
-        manifest.setdefault("models", {})[args.save] = {
-            "task": "classify",
-            "file": path.name,
-            "sha256": zoo.sha256_file(path),
-            "size_bytes": path.stat().st_size,
-            "architecture": "cvlib.train.build_model(TrainConfig(**config))",
-            "dataset": config.dataset,
-            "class_names": result.data_info.class_names,
-            "input_shape": list(result.model.input_shape[1:]),
-            "config": config.to_dict(),
-            "metrics": {"test_accuracy": round(result.test_accuracy, 4),
-                        "test_loss": round(result.test_loss, 4),
-                        "test_images": int(len(result.y_test)),
-                        "train_seconds": round(result.seconds, 1)},
-            "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
-            "data_source": result.data_info.source,
-            "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        }
-        zoo.write_manifest(manifest)
         out["saved"] = str(path)
     print(json.dumps(out))
     return 0
 
 
-def _train_gan(args) -> int:
+def _save_to_zoo(name: str, model, data_info, history: dict, **fields):
+    """Write models/NAME.weights.h5 and its manifest entry (sha256, the exact command that
+    ran, ``fields``). Returns the path, or None when refused (trained on the offline
+    subset, which would ship a weaker model under the same name)."""
     from cvlib import zoo
+    if data_info.subset:
+        print("refusing to --save a model trained on the offline subset", file=sys.stderr)
+        return None
+    path = zoo.models_dir() / f"{name}.weights.h5"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save_weights(str(path))
+    manifest = zoo.read_manifest()
+    manifest.setdefault("models", {})[name] = {
+        "task": fields.pop("task"),
+        "file": path.name,
+        "sha256": zoo.sha256_file(path),
+        "size_bytes": path.stat().st_size,
+        **fields,
+        "class_names": data_info.class_names,
+        "history": {k: [round(v, 4) for v in vs] for k, vs in history.items()},
+        "data_source": data_info.source,
+        "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    }
+    zoo.write_manifest(manifest)
+    return path
+
+
+def _train_gan(args) -> int:
     from cvlib.generate import GanConfig, evaluate_quality, fit_gan
 
     if args.dataset not in ("mnist", "fashion_mnist"):
@@ -97,33 +109,20 @@ def _train_gan(args) -> int:
            "params": int(result.generator.count_params()),
            "last_epoch": {k: round(v[-1], 4) for k, v in result.history.items() if v}}
     if args.save:
-        if result.data_info.subset:
-            print("refusing to --save a model trained on the offline subset", file=sys.stderr)
-            return 2
-        path = zoo.models_dir() / f"{args.save}.weights.h5"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.generator.save_weights(str(path))
         quality = evaluate_quality(result.generator, config.dataset, seed=args.seed)
         out["quality"] = quality
-        manifest = zoo.read_manifest()
-        manifest.setdefault("models", {})[args.save] = {
-            "task": "generate",
-            "file": path.name,
-            "sha256": zoo.sha256_file(path),
-            "size_bytes": path.stat().st_size,
-            "architecture": "cvlib.generate.build_generator(GanConfig(**config)) "
-                            "(cvlib.nets.gan; generator weights only)",
-            "dataset": config.dataset,
-            "class_names": result.data_info.class_names,
-            "output_shape": [28, 28, 1],
-            "config": config.to_dict(),
-            "metrics": {**quality, "train_seconds": round(result.seconds, 1),
-                        "epochs_completed": result.epochs_completed},
-            "history": {k: [round(v, 4) for v in vs] for k, vs in result.history.items()},
-            "data_source": result.data_info.source,
-            "command": "python -m cvlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-        }
-        zoo.write_manifest(manifest)
+        path = _save_to_zoo(
+            args.save, result.generator, result.data_info, result.history,
+            task="generate",
+            architecture="cvlib.generate.build_generator(GanConfig(**config)) "
+                         "(cvlib.nets.gan; generator weights only)",
+            dataset=config.dataset,
+            output_shape=[28, 28, 1],
+            config=config.to_dict(),
+            metrics={**quality, "train_seconds": round(result.seconds, 1),
+                     "epochs_completed": result.epochs_completed})
+        if path is None:
+            return 2
         out["saved"] = str(path)
     print(json.dumps(out))
     return 0
