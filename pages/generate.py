@@ -160,10 +160,12 @@ def show_verdicts(ctl: Controls, images: np.ndarray, asked: np.ndarray) -> None:
         t("gen_verdict_caption", asked=names[a], seen=names[s], score=f"{p[s]:.0%}")
         + ("" if a == s else " ✗") for a, s, p in zip(asked, seen, probs)])
     a, b, _ = st.columns([1, 2, 3])
-    pick = a.selectbox(t("gen_send_pick"), range(len(images)), key="gen_send_pick",
-                       format_func=lambda i: f"#{i + 1} · {names[asked[i]]}")
+    # The options themselves carry the class: a label computed by format_func can stay
+    # stale in the browser when the samples change under the same option values.
+    options = [f"#{i + 1} · {names[asked[i]]}" for i in range(len(images))]
+    pick = a.selectbox(t("gen_send_pick"), options, key="gen_send_pick")
     b.write("")
-    i = min(int(pick), len(images) - 1)
+    i = options.index(pick) if pick in options else 0
     b.button(t("gen_send"), key="gen_send", icon=":material/image_search:",
              on_click=send_to_recognize, args=(images[i], names[asked[i]], judge))
     if st.session_state.pop("gen_go_recognize", False):

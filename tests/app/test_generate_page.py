@@ -119,7 +119,7 @@ def test_live_training_panel_start_progress_and_result():
 def test_a_sample_opens_in_recognize():
     at = generate_page()
     at.selectbox(key="gen_s_class").set_value(3).run()
-    at.selectbox(key="gen_send_pick").set_value(2).run()
+    at.selectbox(key="gen_send_pick").set_value("#3 · 3").run()
     at.button(key="gen_send").click().run()
     assert not at.exception, at.exception
     assert at.session_state["rec_sample"] == "generated"
