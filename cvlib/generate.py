@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cvlib.jobs import BackgroundJob, StoppedBeforeStart
+from cvlib.train import JobSnapshot
 from cvlib.validation import check_choice, check_range
 
 GAN_DATASETS = ("mnist", "fashion_mnist")
@@ -149,38 +150,19 @@ class GanResult:
 
 
 @dataclass
-class GanSnapshot:
+class GanSnapshot(JobSnapshot):
     """A consistent copy of a GAN job's progress (plain data for the page).
 
-    ``batches`` holds (global step, g_loss, d_loss, d_real, d_fake) for every batch;
-    ``grids`` one uint8 [20, 28, 28] fixed-noise sample grid per finished epoch.
+    The fields of :class:`cvlib.train.JobSnapshot`, except that ``batches`` holds
+    (global step, g_loss, d_loss, d_real, d_fake) for every batch; ``grids`` adds one uint8
+    [20, 28, 28] fixed-noise sample grid per finished epoch.
     """
 
-    status: str = "pending"   # pending | running | stopping | stopped | finished | failed
-    epoch: int = 0
-    epochs: int = 0
-    batch: int = 0
-    steps_per_epoch: int = 0
-    images_seen: int = 0
-    elapsed: float = 0.0
-    images_per_second: float = 0.0
-    batches: list = field(default_factory=list)
-    history: dict = field(default_factory=dict)
     grids: list = field(default_factory=list)
-    error: str = ""
-    reason: str = ""
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("stopped", "finished", "failed")
 
     @property
     def fraction(self) -> float:
-        total = self.epochs * self.steps_per_epoch
-        if self.status == "finished":
-            return 1.0
-        return 0.0 if not total else min(1.0, ((self.epoch - 1) * self.steps_per_epoch
-                                               + self.batch) / total)
+        return 1.0 if self.status == "finished" else super().fraction
 
 
 def fixed_noise(latent_dim: int, num_classes: int = 10, per_class: int = GRID_PER_CLASS,
