@@ -64,7 +64,7 @@ def test_broken_upload_is_one_plain_error(app, page, tmp_path):
     assert "broken.png" in text and "Traceback" not in page.content()
 
 
-def test_drawing_a_stroke_is_classified(app, page):
+def _open_canvas(app, page):
     open_page(app, page)
     page.get_by_text("Draw", exact=True).first.click()
     wait_ready(page)
@@ -72,22 +72,31 @@ def test_drawing_a_stroke_is_classified(app, page):
     canvas = page.locator("canvas").last     # fabric.js: the top canvas receives the mouse
     box = canvas.bounding_box()
     assert box and box["width"] >= 200
-    x0, y0 = box["x"], box["y"]
-    # A 7: the bar, then the diagonal. On a busy machine the component can miss the very
-    # first stroke while it is still starting up; a user would draw again, and so do we.
+    return box
+
+
+def test_drawing_a_stroke_is_classified(app, page):
+    # In 2 of 5 full CI runs on the loaded 2-core machine the canvas component did not
+    # mount on the first load (an empty frame, no toolbar, strokes ignored); a reload
+    # mounted it. A user would reload too, so the test does, up to three loads, and keeps
+    # a screenshot of each miss. Seen only under load; the cause is not found yet.
     for attempt in range(3):
+        box = _open_canvas(app, page)
+        x0, y0 = box["x"], box["y"]
+        # a 7: the bar, then the diagonal
         page.mouse.move(x0 + 60, y0 + 50)
         page.mouse.down()
         page.mouse.move(x0 + 220, y0 + 50, steps=20)
         page.mouse.move(x0 + 120, y0 + 250, steps=25)
         page.mouse.up()
         try:
-            page.get_by_text("Grad-CAM on the original").first.wait_for(timeout=40_000)
-            break
+            page.get_by_text("Grad-CAM on the original").nth(0).wait_for(timeout=40_000)
+            if page.get_by_text("Draw something on the canvas").count() == 0:
+                break
         except Exception:
-            screenshot(page, f"recognize_drawn_attempt{attempt + 1}")
-            if attempt == 2:
-                raise
+            pass
+        screenshot(page, f"recognize_drawn_miss{attempt + 1}")
+        assert attempt < 2, "the drawing was never classified (see the miss screenshots)"
     wait_ready(page)
     assert page.get_by_text("Draw something on the canvas").count() == 0
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
