@@ -38,7 +38,9 @@ def _train(args) -> int:
         dropout=args.dropout, batchnorm=args.batchnorm, l1=args.l1, l2=args.l2,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         lr_schedule=args.lr_schedule,
-        optimizer=args.optimizer, augment=args.augment, early_stopping=args.early_stopping,
+        optimizer=args.optimizer, augment=args.augment,
+        label_smoothing=args.label_smoothing or 0.0, precision=args.precision,
+        early_stopping=args.early_stopping,
         patience=args.patience, seed=args.seed)
     result = fit(config, verbose=args.verbose)
     out = {"dataset": config.dataset, "data_source": result.data_info.source,
@@ -100,7 +102,8 @@ def _train_gan(args) -> int:
     config = GanConfig(
         dataset=args.dataset, train_size=args.train_size, latent_dim=args.latent_dim,
         width=args.width, g_learning_rate=args.g_lr, d_learning_rate=args.d_lr,
-        batch_size=args.batch_size, epochs=args.epochs, label_smoothing=args.label_smoothing,
+        batch_size=args.batch_size, epochs=args.epochs,
+        label_smoothing=0.1 if args.label_smoothing is None else args.label_smoothing,
         seed=args.seed)
     result = fit_gan(config, verbose=args.verbose)
     out = {"task": "gan", "dataset": config.dataset, "data_source": result.data_info.source,
@@ -170,7 +173,7 @@ def _fetch(args) -> int:
 
 
 def main(argv=None) -> int:
-    from cvlib.train import ARCHS, LR_SCHEDULES, OPTIMIZERS, TRAINABLE_DATASETS
+    from cvlib.train import ARCHS, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TRAINABLE_DATASETS
 
     ap = argparse.ArgumentParser(prog="python -m cvlib", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,6 +198,9 @@ def main(argv=None) -> int:
     t.add_argument("--lr-schedule", default="cosine", choices=LR_SCHEDULES)
     t.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     t.add_argument("--augment", action="store_true")
+    t.add_argument("--precision", default="float32", choices=PRECISIONS)
+    t.add_argument("--label-smoothing", type=float, default=None,
+                   help="smooth the targets (0-0.5); default 0, or 0.1 with --task gan")
     t.add_argument("--early-stopping", action="store_true")
     t.add_argument("--patience", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
@@ -203,7 +209,6 @@ def main(argv=None) -> int:
     g.add_argument("--width", type=int, default=16)
     g.add_argument("--g-lr", type=float, default=2e-4)
     g.add_argument("--d-lr", type=float, default=2e-4)
-    g.add_argument("--label-smoothing", type=float, default=0.1)
     t.add_argument("--save", metavar="NAME", help="write models/NAME.weights.h5 + manifest entry")
     t.add_argument("--verbose", type=int, default=2)
     t.set_defaults(func=_train)

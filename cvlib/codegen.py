@@ -7,7 +7,7 @@ otherwise from ``keras.datasets`` (which downloads once when online).
 
 from __future__ import annotations
 
-from cvlib.train import TrainConfig
+from cvlib.train import WARMUP_FRACTION, TrainConfig
 
 _TEMPLATE = '''"""Reproduce a CV Lab training run: {title}.
 
@@ -85,7 +85,18 @@ print(f"test accuracy: {{test_accuracy:.4f}}")
 
 
 def keras_script(config: TrainConfig, title: str = "") -> str:
-    """Source code of a standalone Keras script that trains ``config``'s model."""
+    """Source code of a standalone Keras script that trains ``config``'s model.
+
+    It covers the worked-example CNN (``arch="cnn"``), the model the Train page builds;
+    other settings raise ``ValueError`` rather than print a script that trains something
+    else.
+    """
+    unsupported = [f"{name}={value!r}" for name, value, plain in (
+        ("arch", config.arch, "cnn"), ("label_smoothing", config.label_smoothing, 0.0),
+        ("precision", config.precision, "float32")) if value != plain]
+    if unsupported:
+        raise ValueError("copy-as-code writes the worked-example CNN only; it does not "
+                         f"cover {', '.join(unsupported)}.")
     reg = ""
     if config.l1 or config.l2:
         reg = f", kernel_regularizer=regularizers.L1L2(l1={config.l1!r}, l2={config.l2!r})"
@@ -105,11 +116,18 @@ def keras_script(config: TrainConfig, title: str = "") -> str:
                "    layers.RandomRotation(10 / 360, fill_mode=\"constant\"),\n"
                "    layers.RandomZoom(0.1, fill_mode=\"constant\"),\n")
     dropout = f"    layers.Dropout({config.dropout!r}),\n" if config.dropout else ""
-    lr_expr = ("keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)"
-               if config.lr_schedule == "cosine" else "LEARNING_RATE")
+    lr_expr = {
+        "constant": "LEARNING_RATE",
+        "cosine": "keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)",
+        "warmup_cosine": (f"keras.optimizers.schedules.CosineDecay(\n"
+                          f"    0.0, decay_steps=steps - int(steps * {WARMUP_FRACTION}), "
+                          f"warmup_target=LEARNING_RATE,\n"
+                          f"    warmup_steps=int(steps * {WARMUP_FRACTION}))"),
+    }[config.lr_schedule]
     optimizer_expr = {
         "sgd": "keras.optimizers.SGD(learning_rate)",
         "momentum": "keras.optimizers.SGD(learning_rate, momentum=0.9)",
+        "nesterov": "keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)",
         "rmsprop": "keras.optimizers.RMSprop(learning_rate)",
         "adam": "keras.optimizers.Adam(learning_rate)",
     }[config.optimizer]

@@ -253,7 +253,7 @@ def _fashion_cnn(entry):
 
 
 @register("cifar_cnn", task="classify", dataset="cifar10",
-          description="A compact residual CNN trained on CIFAR-10 photos; knows only its "
+          description="A ResNet-9 (half width) trained on CIFAR-10 photos; knows only its "
                       "10 classes (shipped).")
 def _cifar_cnn(entry):
     return _cnn_from_manifest(entry)

@@ -17,11 +17,20 @@ from tests.conftest import ROOT
     {}, {"batchnorm": True, "dropout": 0.3, "l1": 1e-5, "l2": 1e-4},
     {"augment": True, "early_stopping": True, "lr_schedule": "cosine", "optimizer": "rmsprop"},
     {"dataset": "fashion_mnist", "optimizer": "sgd"}, {"optimizer": "momentum"},
+    {"optimizer": "nesterov", "lr_schedule": "warmup_cosine"},
 ])
 def test_generated_script_is_valid_python(kwargs):
     code = keras_script(TrainConfig(**kwargs))
     compile(code, "generated.py", "exec")
     assert "import cvlib" not in code
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"dataset": "cifar10", "arch": "resnet9"}, {"label_smoothing": 0.1},
+])
+def test_generated_script_refuses_what_it_cannot_write(kwargs):
+    with pytest.raises(ValueError, match="worked-example CNN only"):
+        keras_script(TrainConfig(**kwargs))
 
 
 def test_generated_script_runs_as_is(tmp_path):

@@ -22,6 +22,10 @@ from cvlib.train import TrainConfig
     ({"filters": (32, 0, 64)}, "filters must be in"),
     ({"l2": -1e-4}, "l2 must be in"),
     ({"lr_schedule": "step"}, "lr_schedule must be one of"),
+    ({"label_smoothing": 0.6}, "label_smoothing must be in"),
+    ({"precision": "float16"}, "precision must be one of"),
+    ({"precision": "mixed_bfloat16"}, "needs arch='resnet9'"),
+    ({"arch": "vgg"}, "arch must be one of"),
     ({"early_stopping": True, "validation_split": 0.0}, "early_stopping needs a validation"),
     ({"train_size": 500, "validation_split": 0.2, "batch_size": 512}, "batch_size must be at most"),
 ])

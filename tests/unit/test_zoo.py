@@ -80,10 +80,9 @@ def test_shipped_mnist_scores_99_on_the_packaged_digits():
 
 
 @pytest.mark.slow
-# cifar_cnn: the goal is 0.88; the shipped model measured 0.836 (see the manifest
-# and bench/RESULTS.md), so this guards the shipped figure, not the goal.
+# cifar_cnn: the goal is 0.88 (the shipped ResNet-9 measured 0.8912).
 @pytest.mark.parametrize("name,goal", [("mnist_cnn", 0.992), ("fashion_cnn", 0.915),
-                                       ("cifar_cnn", 0.83)])
+                                       ("cifar_cnn", 0.88)])
 def test_shipped_models_meet_their_goal_on_the_test_set(name, goal):
     from cvlib.data import DatasetUnavailable, load_dataset
     from cvlib.train import predict_probs
