@@ -6,6 +6,8 @@ classifies (compiled call, preprocessing hidden), cvlib.explain explains.
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -224,14 +226,23 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     res = item.result
     clf = _classifier(model_key)
     a, b, c = st.columns([2, 1, 3])
-    a.image(item.thumb, caption=t("rec_original", name=item.name), width="stretch")
+    thumb = item.thumb
+    if res.view > 0:      # the answer came from a zoomed crop: show where it is
+        thumb = rec_charts.outline(thumb, res.prepared.box, res.prepared.original_size)
+    a.image(thumb, caption=t("rec_original", name=item.name), width="stretch")
     b.image(rec_charts.enlarge(res.prepared.x, 168), width=168,
             caption=t("rec_model_input", shape="×".join(map(str, res.prepared.x.shape))))
     with c:
         preds = res.predictions
         st.plotly_chart(rec_charts.topk_bar([p.label for p in preds], [p.score for p in preds]),
                         key=f"rec_topk_{index}", config={"displayModeBar": False})
-        st.caption(t("rec_latency", ms=res.seconds * 1000))
+        if res.views > 1:
+            st.caption(t("rec_latency_views", ms=res.seconds * 1000, n=res.views))
+        else:
+            st.caption(t("rec_latency", ms=res.seconds * 1000))
+    if res.views > 1:
+        st.caption(t("rec_views", size=res.prepared.x.shape[0], crops=res.views - 1,
+                     which=t("rec_view_crop" if res.view else "rec_view_whole")))
     if res.prepared.blank:
         st.warning(t("rec_blank"))
     if clf.kind == "digit":
@@ -267,8 +278,11 @@ def show_why(item: Analysed, model_key: str) -> None:
     x = res.prepared.x
     st.header(t("rec_why_title"))
     preds = res.predictions
+    # One widget per answer: a kept key would keep the old class index (and, in the
+    # browser, its old label) when another model or picture gives other classes.
+    answer = hashlib.blake2b(res.probs.tobytes(), digest_size=6).hexdigest()
     class_index = st.selectbox(t("rec_explain_class"), [p.index for p in preds],
-                               key="rec_explain_class",
+                               key=f"rec_explain_class_{answer}",
                                format_func=lambda i: f"{clf.label(i)} ({res.probs[i]:.1%})")
     tabs = st.tabs([t("rec_tab_gradcam"), t("rec_tab_maps"), t("rec_tab_occlusion"),
                     t("rec_tab_saliency"), t("rec_tab_lab")])
@@ -384,8 +398,8 @@ def render() -> None:
 
     inputs = read_inputs(ctl.source, ctl.model)
     if not inputs:
-        if ctl.source == "upload":
-            st.info(t("rec_empty_upload"))
+        if ctl.source in ("upload", "camera"):
+            st.info(t(f"rec_empty_{ctl.source}"))
         return
     items = []
     for name, data in inputs:

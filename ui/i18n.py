@@ -660,9 +660,11 @@ TEXT.update({
     "rec_intro": (
         "Pick a model, give it a picture, and see what it answers and why. Digit and clothes "
         "models see the picture the MNIST way (grey, ink bright on black, centred in 28×28); "
-        "photo models see the whole photo shrunk to 32×32.",
+        "photo models see the whole photo and 9 zoomed crops shrunk to 32×32 and answer from "
+        "the view they are surest about.",
         "选择一个模型，给它一张图片，看它回答什么以及为什么。数字和服装模型按 MNIST 的方式看图片"
-        "（灰度、黑底亮笔画、居中于 28×28）；照片模型看到的是缩小到 32×32 的整张照片。"),
+        "（灰度、黑底亮笔画、居中于 28×28）；照片模型看整张照片和 9 个放大的裁剪（都缩小到 32×32），"
+        "并以最有把握的视图作答。"),
     "rec_model": ("Model", "模型"),
     "rec_top_k": ("Top-k classes", "显示前 k 个类别"),
     "rec_source": ("Image from", "图片来源"),
@@ -682,6 +684,9 @@ TEXT.update({
     "rec_empty_upload": ("Upload one or more images to classify them.",
                          "上传一张或多张图片进行识别。"),
     "rec_camera": ("Take a photo", "拍一张照片"),
+    "rec_empty_camera": ("Allow the browser to use the camera, then press Take Photo; the "
+                         "picture is classified here and never leaves this computer.",
+                         "允许浏览器使用摄像头，然后点击 Take Photo；照片在此识别，不会离开本机。"),
     "rec_stroke": ("Pen width", "笔画粗细"),
     "rec_draw_help": (
         "Draw a digit (for mnist_cnn) or a sketch with the mouse. The trash icon under the "
@@ -704,6 +709,18 @@ TEXT.update({
     "rec_model_input": ("What the model sees ({shape})", "模型看到的输入（{shape}）"),
     "rec_latency": ("Model call: {ms:.1f} ms (compiled, one image)",
                     "模型调用耗时：{ms:.1f} 毫秒（已编译，单张图片）"),
+    "rec_latency_views": ("Model call: {ms:.1f} ms (compiled, {n} views and their mirror "
+                          "images in one batch)",
+                          "模型调用耗时：{ms:.1f} 毫秒（已编译，{n} 个视图及其镜像一次批量计算）"),
+    "rec_views": ("A {size}×{size} model sees a whole photo as a few pixels, so it was shown "
+                  "the whole photo and {crops} zoomed crops (each also mirrored) and answers "
+                  "from the view it is surest about: {which}. Grad-CAM and the lab below "
+                  "use that view.",
+                  "{size}×{size} 的模型看整张照片时主体只剩几个像素，所以它看了整张照片和 "
+                  "{crops} 个放大的裁剪（每个也做了镜像），并以它最有把握的视图作答：{which}。"
+                  "下面的 Grad-CAM 和鲁棒性实验都用这个视图。"),
+    "rec_view_whole": ("the whole photo", "整张照片"),
+    "rec_view_crop": ("the crop outlined on the original", "原图上框出的裁剪区域"),
     "rec_blank": ("The picture looks empty: there is no ink to read.",
                   "图片看起来是空的：没有可识别的笔画。"),
     "rec_digit_prep": (

@@ -89,3 +89,15 @@ def enlarge(image: np.ndarray, size: int = 224) -> np.ndarray:
     k = max(1, size // max(h, w))
     return np.kron(img, np.ones((k, k) + ((1,) if img.ndim == 3 else ()), np.uint8)) \
         if k > 1 else img
+
+
+def outline(image: np.ndarray, box, original_size, width: int = 3,
+            color=(255, 221, 0)) -> np.ndarray:
+    """``image`` (a thumbnail of a picture of ``original_size``) with ``box`` (x0, y0, x1,
+    y1 in the original's pixels) drawn on it as a rectangle."""
+    from PIL import ImageDraw
+    im = Image.fromarray(np.asarray(image, np.uint8)).convert("RGB")
+    k = im.width / original_size[0]
+    x0, y0, x1, y1 = (v * k for v in box)
+    ImageDraw.Draw(im).rectangle([x0, y0, x1 - 1, y1 - 1], outline=color, width=width)
+    return np.asarray(im)

@@ -104,7 +104,10 @@ def browser(chromium_path):
         b = p.chromium.launch(executable_path=chromium_path, args=[
             "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
+            "--no-first-run", "--disable-sync",
+            # the camera is Chromium's own fake device (a moving test pattern); a context
+            # must still be granted the "camera" permission to use it
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
         yield b
         b.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,19 @@ def test_upload_shows_topk_chart_and_grad_cam(app, page, tmp_path):
     imgs = page.locator('[data-testid="stImage"] img')
     assert imgs.count() >= 4
     screenshot(page, "recognize_upload")
+    # the same upload through the photo model: it answers from its surest view
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="cifar_cnn", exact=False).first.click()
+    try:
+        page.get_by_text("zoomed crops (each also mirrored)").first.wait_for(timeout=90_000)
+    finally:
+        screenshot(page, "recognize_upload_cifar")
+    wait_ready(page)
+    assert page.get_by_text("knows only the 10 CIFAR-10 classes").count() >= 1
+    # "Class to explain" follows the new answer (it kept the digit model's "4" once)
+    chosen = page.get_by_role("combobox", name="Class to explain").first.input_value()
+    assert re.fullmatch(r"(airplane|automobile|bird|cat|deer|dog|frog|horse|ship|truck) "
+                        r"\(\d+\.\d%\)", chosen), chosen
 
 
 def test_broken_upload_is_one_plain_error(app, page, tmp_path):
@@ -101,3 +115,33 @@ def test_drawing_a_stroke_is_classified(app, page):
     assert page.get_by_text("Draw something on the canvas").count() == 0
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     screenshot(page, "recognize_drawn")
+
+
+@pytest.fixture
+def camera_page(browser):
+    """A page allowed to use the camera: Chromium's fake device (see conftest.browser)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 2400},
+                                  permissions=["camera"])
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
+def test_camera_photo_is_classified(app, camera_page):
+    page = camera_page
+    open_page(app, page)
+    page.get_by_text("Camera", exact=True).first.click()
+    page.get_by_text("Allow the browser to use the camera").first.wait_for()
+    take = page.get_by_role("button", name="Take Photo")
+    take.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)            # let the fake stream deliver frames
+    take.click()
+    try:
+        page.get_by_text("Original: camera.jpg").first.wait_for(timeout=90_000)
+    finally:
+        screenshot(page, "recognize_camera")
+    wait_ready(page)
+    assert page.get_by_text("Allow the browser to use the camera").count() == 0
+    assert page.get_by_text("Grad-CAM on the original").count() >= 1
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from cvlib import explain, samples, zoo
 from cvlib.recognize import (Prediction, UnsupportedModel, build_classifier,
                              classifier_from_model, classify, get_classifier,
-                             preprocess_digit, preprocess_photo)
+                             photo_views, preprocess_digit, preprocess_photo)
 
 PHOTOS = Path(os.environ.get("CVLIB_DATA_DIR", "") or "/nonexistent") / "photos"
 # labels.json subject -> the CIFAR-10 class(es) that count as right
@@ -78,6 +78,38 @@ def test_photo_preprocessing_is_a_centre_crop():
     prep = preprocess_photo(im, 32)
     assert prep.x.shape == (32, 32, 3)
     assert prep.x[..., 2].mean() > 240 and prep.box == (100.0, 0.0, 200.0, 100.0)
+
+
+def test_photo_views_are_the_whole_photo_then_a_grid_of_zoomed_crops():
+    im = Image.new("RGB", (300, 200), (255, 255, 255))
+    im.paste((0, 0, 255), (180, 80, 300, 200))          # blue block, bottom-right
+    views = photo_views(im, 32)
+    assert len(views) == 10 and all(v.x.shape == (32, 32, 3) for v in views)
+    assert views[0].box == (0.0, 0.0, 300.0, 200.0)      # the whole photo
+    assert views[1].box == (0.0, 0.0, 120.0, 120.0)      # 60% of the shorter side
+    assert views[-1].box == (180.0, 80.0, 300.0, 200.0)  # ... down to the bottom-right
+    assert views[-1].x[..., 2].mean() > 240 and views[-1].x[..., 0].mean() < 15
+    # a heat map over the last crop lands on that crop of the original, nowhere else
+    heat = views[-1].to_original(np.ones((32, 32), np.float32))
+    assert heat.shape == (200, 300)
+    assert heat[100:190, 200:290].min() > 0.9 and heat[:70, :170].max() == 0
+
+
+def test_photo_model_answers_from_its_surest_view():
+    from cvlib.train import TrainConfig, build_model
+    model = build_model(TrainConfig(dataset="cifar10", arch="resnet9", filters=(8, 16, 32)))
+    clf = classifier_from_model(model, "tiny_resnet9", dataset="cifar10")
+    big = Image.new("RGB", (120, 90), (30, 120, 200))
+    res = clf(big, top_k=3)
+    assert res.views == 10 and 0 <= res.view < 10
+    views = photo_views(big, 32)
+    x = np.stack([v.x for v in views])
+    q = (clf.probs(x) + clf.probs(x[:, :, ::-1])) / 2
+    assert res.view == int(q.max(1).argmax())
+    assert np.allclose(res.probs, q[res.view], atol=1e-5)
+    assert np.array_equal(res.prepared.x, views[res.view].x)
+    small = clf(Image.new("RGB", (40, 40), (30, 120, 200)))   # under 2x the input: one view
+    assert small.views == 1 and small.view == 0
 
 
 # --- classify ---------------------------------------------------------------------------
@@ -255,7 +287,7 @@ def test_explain_on_a_residual_photo_model():
 @pytest.mark.skipif(zoo.status("cifar_cnn") != "shipped",
                     reason="cifar_cnn is not shipped yet (models/manifest.json has no weights "
                            "for it): train it with `python -m cvlib train --dataset cifar10 "
-                           "--arch resnet ... --save cifar_cnn`")
+                           "--arch resnet9 ... --save cifar_cnn`")
 @pytest.mark.skipif(not (PHOTOS / "labels.json").exists(),
                     reason="no real photos: set CVLIB_DATA_DIR to ../shared/data")
 def test_cifar_cnn_gets_real_photos_in_its_top_2():
