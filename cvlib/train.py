@@ -69,7 +69,7 @@ class TrainConfig:
             Nesterov's look-ahead), "rmsprop" or "adam".
         augment: random shifts (10%), rotations (±10°) and zoom (±10%) while training.
         precision: "float32", or "mixed_bfloat16" to train the "resnet9" body in
-            bfloat16 (2.2x faster on CPUs with AVX512-BF16); the model it returns and
+            bfloat16 (1.4x faster on CPUs with AVX512-BF16); the model it returns and
             saves is float32 either way.
         label_smoothing: train towards (1 - s) on the true class and s/10 elsewhere,
             in [0, 0.5]; keeps a net from growing over-confident.

@@ -74,7 +74,7 @@ def build_resnet9(widths=(64, 128, 256), num_classes: int = 10, input_shape=(32,
     Each conv is conv -> batch norm -> ReLU; pooling right after a conv keeps the
     expensive convs at low resolution, which is what makes it fast per accuracy point.
 
-    ``dtype="mixed_bfloat16"`` computes the body in bfloat16 with float32 weights (2.2x
+    ``dtype="mixed_bfloat16"`` computes the body in bfloat16 with float32 weights (1.4x
     faster training on a CPU with AVX512-BF16, bench/RESULTS.md); the head stays float32.
     The weights are the same either way, so they load into the float32 net.
     """
