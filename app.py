@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.streamlit_fix import keep_keras_session
-from ui.i18n import LANGS, t
+from ui.streamlit_fix import keep_keras_session, require_router
+from ui.i18n import LANGS, resend_translated_choices, t
 
 keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
+# On a fresh server the first run (of "/" too) is in Streamlit's legacy pages/ mode; the
+# widgets it draws get other ids than in the next run, so the first change of the language
+# radio was dropped. Leave that mode before drawing any widget (tests/e2e: language switch).
+require_router()
 
 st.set_page_config(page_title="CV Lab", page_icon="🔬", layout="wide")
 
@@ -86,7 +90,10 @@ _choice = st.sidebar.radio(t("language"), options=_langs, format_func=LANGS.get,
                            horizontal=True, key="lang_choice")
 if _choice != st.session_state.get("lang", "en"):
     st.session_state["lang"] = _choice
+    st.session_state["_lang_switched"] = True
     st.rerun()
+if st.session_state.pop("_lang_switched", False):
+    resend_translated_choices(st.session_state)
 
 # One line per page: (script, key, icon). The key names the url path and the texts
 # nav_<key> and page_<key>_desc in ui/i18n.py. A page is listed once its issue has landed.

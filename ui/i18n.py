@@ -928,6 +928,24 @@ TEXT.update({
 # --- end Generate page ---
 
 
+# Selectboxes whose options are shown translated (their format_func calls t()). After a
+# language switch the browser keeps showing the selected option's old-language text,
+# because Streamlit re-sends the option list but not an unchanged value; setting the value
+# through session_state makes it send the value again, and the browser shows it in the new
+# language (tests/e2e/test_train_browser.py checks the dataset box).
+TRANSLATED_CHOICES = (
+    "tr_dataset", "tr_opt", "result_run", "ln_act", "bp_hidden", "bp_output", "pg_dataset",
+    "pg_act", "pg_opt", "op_surface", "op_which", "rm_rerun", "rec_model", "gen_model",
+    "gen_t_ds")
+
+
+def resend_translated_choices(state) -> None:
+    """Make the next run send the values of TRANSLATED_CHOICES again (see above)."""
+    for key in TRANSLATED_CHOICES:
+        if key in state:
+            state[key] = state[key]
+
+
 def lang() -> str:
     import streamlit as st
     value = st.session_state.get("lang", "en")

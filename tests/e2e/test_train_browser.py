@@ -60,6 +60,25 @@ def test_home_and_language_switch(app, page):
     screenshot(page, "home_zh")
 
 
+def test_language_switch_retranslates_the_chosen_options(app, page):
+    # A selectbox used to keep showing its chosen option in the old language (Streamlit
+    # re-sends the options, not an unchanged value) until the page was reloaded.
+    page.goto(app.url + "/train")
+    wait_ready(page)
+    page.get_by_text("Train a CNN").first.wait_for()
+    assert page.get_by_role("combobox", name="Dataset").first.input_value() == "MNIST digits"
+    page.get_by_text("中文", exact=True).first.click()
+    wait_ready(page)
+    box = page.get_by_role("combobox", name="数据集").first
+    box.wait_for()
+    assert box.input_value() == "MNIST 手写数字"
+    page.get_by_text("English", exact=True).first.click()
+    wait_ready(page)
+    box = page.get_by_role("combobox", name="Dataset").first
+    box.wait_for()
+    assert box.input_value() == "MNIST digits"
+
+
 def test_tiny_training_shows_curves_and_accuracy(app, page):
     page.goto(app.url + "/train")
     wait_ready(page)
