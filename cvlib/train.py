@@ -71,8 +71,8 @@ class TrainConfig:
         precision: "float32", or "mixed_bfloat16" to train the "resnet9" body in
             bfloat16 (1.4x faster on CPUs with AVX512-BF16); the model it returns and
             saves is float32 either way.
-        label_smoothing: train towards (1 - s) on the true class and s/10 elsewhere,
-            in [0, 0.5]; keeps a net from growing over-confident.
+        label_smoothing: s in [0, 0.5]: train towards s/K on each of the K classes plus
+            1 - s on the true one; keeps a net from growing over-confident.
         early_stopping: stop when val_loss has not improved for ``patience`` epochs and
             restore the best weights (needs a validation split).
         patience: epochs to wait, 1-20.
