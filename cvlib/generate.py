@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from cvlib.jobs import BackgroundJob, StoppedBeforeStart
+from cvlib.jobs import BackgroundJob, StoppedBeforeStart, progress_callback_base
 from cvlib.train import JobSnapshot
 from cvlib.validation import check_choice, check_range
 
@@ -160,6 +160,9 @@ class GanSnapshot(JobSnapshot):
 
     grids: list = field(default_factory=list)
 
+    def copy(self):
+        return replace(super().copy(), grids=list(self.grids))
+
     @property
     def fraction(self) -> float:
         return 1.0 if self.status == "finished" else super().fraction
@@ -178,28 +181,18 @@ def _make_gan_callback(steps_per_epoch: int, epochs: int, batch_size: int, epoch
                        stop_event: threading.Event, latent_dim: int, num_classes: int = 10,
                        on_end=None):
     """A Keras callback that records every batch and a fixed-noise grid per epoch under a lock."""
-    import keras
-
     z_fixed, k_fixed = fixed_noise(latent_dim, num_classes)
     y_fixed = np.eye(num_classes, dtype=np.float32)[k_fixed]
 
-    class _GanProgress(keras.callbacks.Callback):
+    class _GanProgress(progress_callback_base()):
         def __init__(self):
-            super().__init__()
-            self.lock = threading.Lock()
-            self.snap = GanSnapshot(status="running", epochs=epochs,
-                                    steps_per_epoch=steps_per_epoch)
-            self.t0 = None
-            self.halted = threading.Event()
+            super().__init__(GanSnapshot(status="running", epochs=epochs,
+                                         steps_per_epoch=steps_per_epoch),
+                             stop_event, on_end)
             self._epoch_rows = []
 
-        def on_train_begin(self, logs=None):
-            self.t0 = time.perf_counter()
-
         def on_epoch_begin(self, epoch, logs=None):
-            with self.lock:
-                self.snap.epoch = epoch + 1
-                self.snap.batch = 0
+            super().on_epoch_begin(epoch, logs)
             self._epoch_rows = []
 
         def on_train_batch_end(self, batch, logs=None):
@@ -220,14 +213,6 @@ def _make_gan_callback(steps_per_epoch: int, epochs: int, batch_size: int, epoch
                 s.batches.append((step, *row))
             self._check_stop()
 
-        def _check_stop(self):
-            if stop_event.is_set():
-                self.model.stop_training = True
-                with self.lock:
-                    if self.snap.status == "running":
-                        self.snap.status = "stopping"
-                self.halted.set()
-
         def on_epoch_end(self, epoch, logs=None):
             self._check_stop()
             grid = to_uint8(np.asarray(self.model.generator([z_fixed, y_fixed],
@@ -240,17 +225,6 @@ def _make_gan_callback(steps_per_epoch: int, epochs: int, batch_size: int, epoch
                 self.snap.history.setdefault("epoch_progress", []).append(
                     round(epoch + self.snap.batch / steps_per_epoch, 4))
                 self.snap.grids.append(grid)
-
-        def on_train_end(self, logs=None):
-            self.halted.set()
-            if on_end is not None:
-                on_end()
-
-        def snapshot(self) -> GanSnapshot:
-            with self.lock:
-                s = self.snap
-                return replace(s, history={k: list(v) for k, v in s.history.items()},
-                               batches=list(s.batches), grids=list(s.grids))
 
     return _GanProgress()
 

@@ -13,11 +13,64 @@ Subclasses implement ``_work()`` (load, build, set ``self._progress``, fit) and
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import traceback
 
 from cvlib import CVLibError
+
+
+@functools.cache
+def progress_callback_base():
+    """The base class of the jobs' Keras progress callbacks (built on first use, so that
+    importing cvlib stays free of Keras).
+
+    It holds ``snap`` (the job's snapshot dataclass) under ``lock``, starts the clock,
+    numbers epochs, honours ``stop_event`` in ``_check_stop()``, sets ``halted`` and calls
+    ``on_end`` when training ends; ``snapshot()`` returns ``snap.copy()``. Subclasses
+    record their own per-batch and per-epoch figures.
+    """
+    import keras
+
+    class ProgressCallback(keras.callbacks.Callback):
+        def __init__(self, snap, stop_event: threading.Event, on_end=None):
+            super().__init__()
+            self.lock = threading.Lock()
+            self.snap = snap
+            self.t0 = None
+            self.halted = threading.Event()
+            self._stop_event = stop_event
+            self._on_end = on_end
+
+        def on_train_begin(self, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            with self.lock:
+                self.snap.epoch = epoch + 1
+                self.snap.batch = 0
+
+        def _check_stop(self):
+            # Weights change only inside train steps: once a stop is requested, the end
+            # of a batch, the start of validation or the end of an epoch means halted.
+            if self._stop_event.is_set():
+                self.model.stop_training = True
+                with self.lock:
+                    if self.snap.status == "running":
+                        self.snap.status = "stopping"
+                self.halted.set()
+
+        def on_train_end(self, logs=None):
+            self.halted.set()
+            if self._on_end is not None:
+                self._on_end()
+
+        def snapshot(self):
+            with self.lock:
+                return self.snap.copy()
+
+    return ProgressCallback
 
 
 class JobBusy(CVLibError):

@@ -28,6 +28,7 @@ from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of c
     StoppedBeforeStart,
     acquire_heavy,
     current_job,
+    progress_callback_base,
     release_heavy,
 )
 from cvlib.validation import check_choice, check_range
@@ -390,6 +391,11 @@ class JobSnapshot:
     error: str = ""
     reason: str = ""
 
+    def copy(self):
+        """A copy whose lists are the copy's own (safe to hand to another thread)."""
+        return replace(self, history={k: list(v) for k, v in self.history.items()},
+                       batches=list(self.batches))
+
     @property
     def done(self) -> bool:
         return self.status in ("stopped", "finished", "failed")
@@ -409,33 +415,24 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
     It does no I/O and no UI calls (``on_epoch``/``on_end`` hooks aside): a page reads
     its ``snapshot()``. Built in a function so that importing this module stays cheap.
     """
-    import keras
-
-    class _Progress(keras.callbacks.Callback):
+    class _Progress(progress_callback_base()):
         # Keras may dispatch batch-end calls to a worker thread when every callback is
         # async-safe: ours only takes a lock and copies a few floats.
         async_safe = True
 
         def __init__(self):
-            super().__init__()
-            self.lock = threading.Lock()
-            self.snap = JobSnapshot(status="running", epochs=epochs,
-                                    steps_per_epoch=steps_per_epoch)
-            self.t0 = None
-            self.halted = threading.Event()
+            super().__init__(JobSnapshot(status="running", epochs=epochs,
+                                         steps_per_epoch=steps_per_epoch),
+                             stop_event, on_end)
             self.every = max(1, steps_per_epoch // 100)
             self._last_point = -1
             self._seen_before_epoch = 0
             self._mark = (0, 0.0, 0.0)
             self.in_validation = False
 
-        def on_train_begin(self, logs=None):
-            self.t0 = time.perf_counter()
-
         def on_epoch_begin(self, epoch, logs=None):
+            super().on_epoch_begin(epoch, logs)
             with self.lock:
-                self.snap.epoch = epoch + 1
-                self.snap.batch = 0
                 self._mark = (0, 0.0, 0.0)   # (batches, running loss, running accuracy)
 
         def on_train_batch_end(self, batch, logs=None):
@@ -466,16 +463,6 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                     self._last_point = done
             self._check_stop()
 
-        def _check_stop(self):
-            # Weights change only inside train steps: once a stop is requested, the end
-            # of a batch, the start of validation or the end of an epoch means halted.
-            if stop_event.is_set():
-                self.model.stop_training = True
-                with self.lock:
-                    if self.snap.status == "running":
-                        self.snap.status = "stopping"
-                self.halted.set()
-
         def on_test_begin(self, logs=None):
             self.in_validation = True
             self._check_stop()
@@ -498,17 +485,6 @@ def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                 history = {k: list(v) for k, v in self.snap.history.items()}
             if on_epoch is not None:
                 on_epoch(epoch, logs, history)
-
-        def on_train_end(self, logs=None):
-            self.halted.set()
-            if on_end is not None:
-                on_end()
-
-        def snapshot(self) -> JobSnapshot:
-            with self.lock:
-                s = self.snap
-                return replace(s, history={k: list(v) for k, v in s.history.items()},
-                               batches=list(s.batches))
 
     return _Progress()
 
