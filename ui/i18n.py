@@ -27,8 +27,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "slide small learned filters over an image, so the same pattern is found anywhere. "
         "**Recurrent networks (RNN)** carry a hidden state from one step of a sequence to "
         "the next (frames of a video, words of a caption).",
-        "**神经网络**由层堆叠而成：`y = f(Wx + b)`。**卷积神经网络（CNN）**用可学习的小卷积核在图像上滑动，"
-        "无论图案出现在哪里都能识别。**循环神经网络（RNN）**在序列的各步之间传递隐藏状态（视频的帧、句子的词）。"),
+        "**神经网络**由层堆叠而成：`y = f(Wx + b)`。**卷积神经网络**（CNN）用可学习的小卷积核在图像上滑动，"
+        "无论图案出现在哪里都能识别。**循环神经网络**（RNN）在序列的各步之间传递隐藏状态（视频的帧、句子的词）。"),
     "map_algorithm": ("The algorithm", "算法"),
     "map_algorithm_text": (
         "**Forward propagation** computes the prediction layer by layer. The **loss** "
