@@ -9,6 +9,9 @@ Example:
     >>> x, y, info = cvlib.data.load_dataset("mnist", split="test")  # doctest: +SKIP
     >>> info.source  # doctest: +SKIP
     'CVLIB_DATA_DIR'
+    >>> import cvlib
+    >>> sorted(cvlib.TASKS)
+    ['classify', 'detect', 'generate', 'segment', 'sequence']
 """
 
 __version__ = "0.1.0"
@@ -19,3 +22,15 @@ class CVLibError(Exception):
 
     Its message is written for the user of the app: what went wrong and what to try.
     """
+
+
+TASKS = ("classify", "generate", "segment", "detect", "sequence")
+
+
+def load(task: str, name: str):
+    """The predictor of ``task`` for ``name`` (a registry name or ``"run:<id>"``).
+
+    See :func:`cvlib.predictor.load`; imports only the module of that task.
+    """
+    from cvlib.predictor import load as _load
+    return _load(task, name)

@@ -28,9 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from cvlib import CVLibError
-
-TASKS = ("classify", "generate", "segment", "sequence")
+from cvlib import TASKS, CVLibError
 
 
 class UnknownModel(CVLibError, KeyError):

@@ -6,11 +6,25 @@ import re
 import string
 
 from tests.conftest import ROOT
-from ui.i18n import TEXT
+from ui.i18n import LANGS, catalog, page_catalogs
+
+TEXT = {k: (v, catalog("zh").get(k, "")) for k, v in catalog("en").items()}
 
 
 def _fields(s: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
+
+def test_every_catalog_has_the_same_pages_keys_and_placeholders():
+    en = page_catalogs("en")
+    for language in LANGS:
+        other = page_catalogs(language)
+        assert set(other) == set(en), language
+        for page, texts in en.items():
+            assert set(other[page]) == set(texts), (language, page)
+            for key, text in texts.items():
+                assert other[page][key].strip(), (language, page, key)
+                assert _fields(other[page][key]) == _fields(text), (language, key)
 
 
 def test_every_key_has_both_languages():

@@ -1,0 +1,1 @@
+"""The Learn page, one module per section (pages/learn.py dispatches to them)."""
