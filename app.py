@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.streamlit_fix import keep_keras_session, require_router
+from ui.handoff import deliver
 from ui.i18n import LANGS, resend_translated_choices, t
 
 keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
@@ -84,6 +85,10 @@ def _row(*cells: str) -> str:
 
 # The language lives in a plain session key ("lang"), which survives page switches; the
 # radio only edits it (a widget's own state is dropped on pages that do not render it).
+# It is mirrored in the URL (?lang=zh; English leaves the URL clean), so a reload, which
+# starts a new session, or a shared link keeps it.
+if "lang" not in st.session_state and st.query_params.get("lang") in LANGS:
+    st.session_state["lang"] = st.query_params["lang"]
 _langs = list(LANGS)
 _choice = st.sidebar.radio(t("language"), options=_langs, format_func=LANGS.get,
                            index=_langs.index(st.session_state.get("lang", "en")),
@@ -94,6 +99,11 @@ if _choice != st.session_state.get("lang", "en"):
     st.rerun()
 if st.session_state.pop("_lang_switched", False):
     resend_translated_choices(st.session_state)
+if st.session_state.get("lang", "en") == "en":
+    if "lang" in st.query_params:
+        del st.query_params["lang"]
+elif st.query_params.get("lang") != st.session_state["lang"]:
+    st.query_params["lang"] = st.session_state["lang"]   # again after each page switch
 
 # One line per page: (script, key, icon). The key names the url path and the texts
 # nav_<key> and page_<key>_desc in ui/i18n.py. A page is listed once its issue has landed.
@@ -108,4 +118,6 @@ PAGES = [
 HOME = st.Page(home, title=t("nav_home"), icon=":material/home:", default=True, url_path="home")
 PAGE_OBJECTS = {key: st.Page(script, title=t(f"nav_{key}"), icon=icon, url_path=key)
                 for script, key, icon in PAGES}
-st.navigation([HOME, *PAGE_OBJECTS.values()]).run()
+_page = st.navigation([HOME, *PAGE_OBJECTS.values()])
+deliver(_page.url_path)        # values another page handed over (ui/handoff.py)
+_page.run()

@@ -6,10 +6,7 @@ in a background TrainingJob; this page polls job.snapshot() in a fragment.
 
 from __future__ import annotations
 
-import math
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +20,12 @@ from cvlib import CVLibError
 from cvlib.codegen import keras_script
 from cvlib.data import CLASS_NAMES, DatasetUnavailable, load_dataset
 from cvlib.runs import RunNotFound, RunStore, history_to_csv
-from cvlib.train import JobBusy, TrainConfig, TrainingJob, current_job
+from cvlib.export import run_model_bytes
+from cvlib.train import TrainConfig, TrainingJob
 from ui import charts
 from ui.i18n import t
-from ui.jobs import watch_session
+from ui.handoff import open_in
+from ui.job_panel import JobPanel
 
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
@@ -43,14 +42,10 @@ def _dataset_facts(name: str) -> dict:
             "class_names": info.class_names}
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _summary(filters: tuple, dense: int, dropout: float, batchnorm: bool) -> tuple[list, int]:
-    from cvlib.nets.cnn import CNNSpec, build_cnn
-    model = build_cnn(CNNSpec(filters=filters, dense=dense, dropout=dropout,
-                              batchnorm=batchnorm))
-    rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape[1:])),
-             int(layer.count_params())) for layer in model.layers[1:]]
-    return rows, int(model.count_params())
+    from cvlib.nets.cnn import CNNSpec, summary
+    return summary(CNNSpec(filters=filters, dense=dense, dropout=dropout, batchnorm=batchnorm))
 
 
 def _store() -> RunStore:
@@ -137,40 +132,11 @@ def _fmt_reg(v: float) -> str:
 
 # --- job control --------------------------------------------------------------------
 
-def _session_job() -> TrainingJob | None:
-    return st.session_state.get("train_job")
-
-
-def start(config: TrainConfig) -> None:
-    mine = _session_job()
-    if mine is not None and mine.running:
-        st.session_state["train_notice"] = ("warning", t("busy_self"))
-        return
-    if current_job() is not None:
-        st.session_state["train_notice"] = ("error", t("busy_other"))
-        return
-    try:
-        job = TrainingJob(config, store=_store()).start()
-    except JobBusy:
-        st.session_state["train_notice"] = ("error", t("busy_other"))
-        return
-    st.session_state["train_job"] = job
+def _follow(job) -> None:
     st.session_state["result_run"] = job.run_id   # results follow the new run
-    st.session_state.pop("train_notice", None)
-    watch_session(job)
 
 
-def stop() -> None:
-    job = _session_job()
-    if job is not None and job.running:
-        job.stop()
-
-
-def _fmt_eta(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
+PANEL = JobPanel("train", poll=POLL_SECONDS, on_started=_follow)
 
 
 def _curve_labels() -> dict:
@@ -180,33 +146,13 @@ def _curve_labels() -> dict:
 
 def live_progress_body() -> None:
     """Progress bar and status of this session's job (a fragment, every 0.5 s)."""
-    job = _session_job()
-    if job is None:
-        return
-    snap = job.snapshot()
-    st.subheader(t("live_title"))
-    status = t(f"status_{snap.status}") if snap.status else ""
-    if snap.status in ("pending",) or (snap.status == "running" and snap.epoch == 0):
-        st.progress(0.0, text=t("loading"))
-    else:
-        st.progress(snap.fraction, text=f"{status} · " + t(
-            "progress_text", epoch=max(snap.epoch, 1), epochs=snap.epochs, batch=snap.batch,
-            batches=snap.steps_per_epoch, ips=snap.images_per_second,
-            eta=_fmt_eta(None if snap.done else snap.eta_seconds)))
-    if snap.status == "failed":
-        st.error(t("job_failed", err=snap.error))
-    elif snap.status == "stopped":
-        st.info(t("stopped_note", reason=snap.reason))
-    # When the job ends, rerun the whole page once so the results appear.
-    if snap.done and st.session_state.get("shown_done") != job.run_id:
-        st.session_state["shown_done"] = job.run_id
-        st.rerun()
+    PANEL.progress_body(t("live_title"))
 
 
 def live_curves_body() -> None:
     """Live loss/accuracy curves (a fragment, every second: redrawing the chart costs the
     browser CPU that training shares on a laptop; see bench/RESULTS.md)."""
-    job = _session_job()
+    job = PANEL.job
     if job is None:
         return
     snap = job.snapshot()
@@ -216,18 +162,6 @@ def live_curves_body() -> None:
 
 
 # --- results ------------------------------------------------------------------------
-
-def _model_bytes(record, kind: str) -> bytes:
-    """The run's weights file, or a full .keras model built from config + weights."""
-    if kind == "weights":
-        return record.weights_path.read_bytes()
-    from cvlib.train import model_from_run
-    model = model_from_run(record)
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "model.keras"
-        model.save(path)
-        return path.read_bytes()
-
 
 def _class_names(record) -> list[str]:
     return CLASS_NAMES.get(record.config.get("dataset", "mnist"), [str(i) for i in range(10)])
@@ -339,10 +273,10 @@ def show_downloads(record) -> None:
         return
     stem = f"cvlab_{record.config.get('dataset', 'mnist')}_{record.run_id}"
     a, b, c = st.columns(3)
-    a.download_button(t("dl_weights"), data=lambda: _model_bytes(record, "weights"),
+    a.download_button(t("dl_weights"), data=lambda: run_model_bytes(record, "weights.h5"),
                       file_name=f"{stem}.weights.h5", mime="application/octet-stream",
                       key=f"dlw_{record.run_id}", on_click="ignore")
-    b.download_button(t("dl_model"), data=lambda: _model_bytes(record, "keras"),
+    b.download_button(t("dl_model"), data=lambda: run_model_bytes(record, "keras"),
                       file_name=f"{stem}.keras", mime="application/zip",
                       key=f"dlm_{record.run_id}", on_click="ignore")
     c.download_button(t("dl_history"), data=history_to_csv(record.history),
@@ -351,8 +285,7 @@ def show_downloads(record) -> None:
     if record.status.get("status") in ("finished", "stopped") and st.button(
             t("open_in_recognize"), key=f"rec_{record.run_id}", icon=":material/image_search:"):
         # The Recognize page lists runs with weights as "run:<id>" in its model choice.
-        st.session_state["rec_model"] = f"run:{record.run_id}"
-        st.switch_page("pages/recognize.py")
+        open_in("recognize", "pages/recognize.py", rec_model=f"run:{record.run_id}")
 
 
 def show_code(record) -> None:
@@ -387,7 +320,9 @@ def runs_table(runs: list) -> None:
         rows.append({
             t("col_run"): r.run_id, t("col_status"): t(f"status_{r.status.get('status', 'failed')}")
             if r.status.get("status") in ("running", "stopped", "finished", "failed") else "?",
-            t("col_dataset"): c.get("dataset"), t("train_size"): c.get("train_size") or "all",
+            t("col_dataset"): c.get("dataset"),
+            # text, not "all" mixed with numbers: one type per column (Arrow)
+            t("train_size"): f"{c['train_size']:,}" if c.get("train_size") else "all",
             t("col_epochs"): len(r.history.get("loss", [])), t("col_optimizer"): c.get("optimizer"),
             t("col_lr"): c.get("learning_rate"), t("col_batch"): c.get("batch_size"),
             t("col_extras"): ", ".join(extras), t("col_val_acc"): val[-1],
@@ -410,21 +345,12 @@ def render() -> None:
     if ctl.subset:
         st.warning(t("subset_banner", name=t(f"ds_{st.session_state.get('tr_dataset', 'mnist')}")),
                    icon=":material/cloud_off:")
-    job = _session_job()
-    running = job is not None and job.running
-
-    a, b, _ = st.columns([1, 1, 4])
-    a.button(t("start"), type="primary", key="start_btn", on_click=start,
-             args=(ctl.config,), disabled=ctl.config is None, icon=":material/play_arrow:")
-    b.button(t("stop"), key="stop_btn", on_click=stop, disabled=not running, icon=":material/stop:")
+    config = ctl.config
+    PANEL.buttons(None if config is None else lambda: TrainingJob(config, store=_store()))
     if ctl.error:
         st.error(ctl.error)
-    notice = st.session_state.get("train_notice")
-    if notice:
-        getattr(st, notice[0])(notice[1])
-
-    st.fragment(live_progress_body, run_every=POLL_SECONDS if running else None)()
-    st.fragment(live_curves_body, run_every=CHART_SECONDS if running else None)()
+    PANEL.progress(t("live_title"))
+    PANEL.live(live_curves_body, every=CHART_SECONDS)
 
     if ctl.config is not None:
         with st.expander(t("summary_title"), expanded=False):

@@ -90,3 +90,18 @@ def build_cnn(spec: CNNSpec | None = None, name: str = "cnn") -> keras.Model:
         x = layers.Dropout(spec.dropout, name="dropout")(x)
     out = layers.Dense(spec.num_classes, activation="softmax", name="probs")(x)
     return keras.Model(x_in, out, name=name)
+
+
+def summary(spec: CNNSpec | None = None) -> tuple[list[tuple[str, str, str, int]], int]:
+    """The layer table of :func:`build_cnn` (spec): rows of (name, type, output shape,
+    parameters) without the input layer, and the total number of parameters.
+
+    Example:
+        >>> rows, total = summary()
+        >>> total, rows[0][:2]
+        (93322, ('rescale', 'Rescaling'))
+    """
+    model = build_cnn(spec)
+    rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape[1:])),
+             int(layer.count_params())) for layer in model.layers[1:]]
+    return rows, int(model.count_params())

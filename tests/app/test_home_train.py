@@ -60,7 +60,7 @@ def test_language_switch_changes_labels():
     at.switch_page("pages/train.py").run()
     assert not at.exception
     assert at.title[0].value == "训练 CNN"
-    assert at.button(key="start_btn").label == "开始训练"
+    assert at.button(key="train_start").label == "开始训练"
 
 
 def train_page() -> AppTest:
@@ -97,7 +97,7 @@ def test_tiny_training_completes_from_the_page():
     at.sidebar.select_slider(key=size_key(at)).set_value(500)
     at.sidebar.slider(key="tr_epochs").set_value(1)
     at.run()
-    at.button(key="start_btn").click().run()
+    at.button(key="train_start").click().run()
     assert not at.exception
     job = wait_job(at)
     assert job.snapshot().status == "finished"
@@ -121,14 +121,14 @@ def test_tiny_training_completes_from_the_page():
 def test_second_start_while_running_says_so_and_loses_nothing():
     at = train_page()
     at.sidebar.slider(key="tr_epochs").set_value(30).run()
-    at.button(key="start_btn").click().run()
+    at.button(key="train_start").click().run()
     job = at.session_state["train_job"]
     try:
-        at.button(key="start_btn").click().run()
+        at.button(key="train_start").click().run()
         assert not at.exception
         assert any("still running" in w.value for w in at.warning)
         assert at.session_state["train_job"] is job and job.running
-        at.button(key="stop_btn").click().run()
+        at.button(key="train_stop").click().run()
         assert job.join(30)
         assert job.snapshot().status == "stopped"
     finally:

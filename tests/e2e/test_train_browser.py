@@ -120,7 +120,6 @@ def test_stop_during_long_run(app, page):
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     time.sleep(1.5)
     page.get_by_role("button", name="Stop").click()
-    t0 = time.perf_counter()
     page.get_by_text("Stopped (stopped by the user)").first.wait_for(timeout=15_000)
     screenshot(page, "train_stopped")
     # The run is kept on disk as stopped, with the weights learned so far.
@@ -132,7 +131,6 @@ def test_stop_during_long_run(app, page):
         time.sleep(0.2)
     assert last["status"] == "stopped", last
     assert (app.runs_dir / last["run"] / "model.weights.h5").exists()
-    assert time.perf_counter() - t0 < 15
 
 
 def test_closing_the_tab_stops_the_job(app, browser):

@@ -9,6 +9,7 @@ import streamlit as st
 from cvlib.learn_remedies import REMEDIES, load_remedies, remedy_config
 from ui import learn_charts as charts
 from ui.i18n import t
+from ui.job_panel import JobPanel
 from ui.learn_sections.common import (PLOT_CONFIG, REMEDY_POLL)
 
 
@@ -35,35 +36,17 @@ def _remedy_labels() -> dict:
     return {name: t(f"learn_rem_{name}") for name in REMEDIES}
 
 
-def _start_remedy(name: str) -> None:
-    from cvlib.train import JobBusy, TrainingJob, current_job
-    from ui.jobs import watch_session
-
-    ss = st.session_state
-    mine = ss.get("rm_job")
-    if mine is not None and mine.running:
-        ss["rm_notice"] = ("warning", t("learn_rem_busy_self"))
-        return
-    if current_job() is not None:
-        ss["rm_notice"] = ("error", t("learn_rem_busy"))
-        return
-    try:
-        job = TrainingJob(remedy_config(name)).start()
-    except JobBusy:
-        ss["rm_notice"] = ("error", t("learn_rem_busy"))
-        return
-    except (ValueError, TypeError) as exc:
-        ss["rm_notice"] = ("error", t("learn_bad_input", msg=str(exc)))
-        return
-    ss["rm_job"], ss["rm_job_name"] = job, name
-    ss.pop("rm_notice", None)
-    watch_session(job)
+PANEL = JobPanel("rm", poll=REMEDY_POLL)
 
 
-def _stop_remedy() -> None:
-    job = st.session_state.get("rm_job")
-    if job is not None and job.running:
-        job.stop()
+def _remedy_job(name: str):
+    """A function that makes the rerun's TrainingJob (the panel starts it)."""
+    def make():
+        from cvlib.train import TrainingJob
+        job = TrainingJob(remedy_config(name))
+        st.session_state["rm_job_name"] = name
+        return job
+    return make
 
 
 def remedies_section() -> None:
@@ -82,20 +65,13 @@ def remedies_section() -> None:
     c[1].pills(t("learn_rem_show"), list(runs), selection_mode="multi",
                key="rm_show", format_func=labels.get)
 
-    job = st.session_state.get("rm_job")
-    running = job is not None and job.running
     c = st.columns([2, 1, 1, 3], vertical_alignment="bottom")
     name = c[0].selectbox(t("learn_rem_rerun_which"), list(REMEDIES), key="rm_rerun",
                           format_func=labels.get)
-    c[1].button(t("learn_rem_rerun"), key="rm_start", on_click=_start_remedy, args=(name,),
-                disabled=running, type="primary", icon=":material/play_arrow:")
-    c[2].button(t("learn_rem_stop"), key="rm_stop", on_click=_stop_remedy,
-                disabled=not running, icon=":material/stop:")
     c[3].caption(t("learn_rem_rerun_help"))
-    notice = st.session_state.get("rm_notice")
-    if notice:
-        getattr(st, notice[0])(notice[1])
-    st.fragment(remedy_live, run_every=REMEDY_POLL if running else None)()
+    PANEL.buttons(_remedy_job(name), t("learn_rem_rerun"), t("learn_rem_stop"),
+                  places=(c[1], c[2]))
+    PANEL.live(remedy_live, every=REMEDY_POLL)
 
     rows = []
     for key, r in runs.items():
@@ -163,6 +139,4 @@ def remedy_live() -> None:
         st.caption(t("learn_rem_loss_note"))
     # When the job ends, rerun the whole page once: the timer stops and the buttons get
     # their state back.
-    if snap is not None and snap.done and ss.get("rm_shown_done") is not job:
-        ss["rm_shown_done"] = job
-        st.rerun()
+    PANEL.rerun_when_done(snap)
