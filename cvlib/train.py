@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cvlib.data import DatasetInfo, load_dataset
+from cvlib.runs import data_fingerprint
 from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of cvlib.train
     BackgroundJob,
     JobBusy,
@@ -36,6 +37,15 @@ from cvlib.validation import check_choice, check_range
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 LR_SCHEDULES = ("constant", "cosine", "warmup_cosine")
 TRAINABLE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+# What the Train page offers (a few minutes on a laptop CPU; CIFAR-10 takes an hour).
+LIVE_DATASETS = ("mnist", "fashion_mnist")
+BATCH_SIZE_CHOICES = (16, 32, 64, 128, 256, 512)
+# Learning-rate steps of about x3: the scale on which rates are tuned.
+LEARNING_RATE_STEPS = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+FILTER_CHOICES = (8, 16, 32, 48, 64, 96, 128)
+# The Train page's optimizer and schedule choices (Adam first: the worked example's).
+LIVE_OPTIMIZERS = ("adam", "sgd", "momentum", "rmsprop")
+LIVE_SCHEDULES = ("cosine", "constant")
 ARCHS = ("cnn", "resnet", "resnet9")
 PRECISIONS = ("float32", "mixed_bfloat16")
 WARMUP_FRACTION = 0.15
@@ -189,6 +199,7 @@ class TrainResult:
     y_test: np.ndarray
     data_info: DatasetInfo
     run_id: str | None = None
+    data_fingerprint: str = ""     # of the test set evaluated on (cvlib.runs.data_fingerprint)
 
     def confusion_matrix(self) -> np.ndarray:
         """int64 [C, C]: rows = true class, columns = predicted class."""
@@ -199,6 +210,7 @@ class TrainResult:
                 "seconds": self.seconds, "images_per_second": self.images_per_second,
                 "stopped": self.stopped, "epochs_completed": self.epochs_completed,
                 "data_source": self.data_info.source, "data_subset": self.data_info.subset,
+                "data_fingerprint": self.data_fingerprint,
                 "params": int(self.model.count_params())}
 
 
@@ -271,23 +283,12 @@ def _loss(config: TrainConfig, num_classes: int):
 
 def build_model(config: TrainConfig, input_shape=None, num_classes: int = 10,
                 for_training: bool = False):
-    """The (uncompiled) model that ``config`` describes; float32 unless ``for_training``
-    and ``config.precision`` asks for mixed precision."""
-    if config.arch == "resnet9":
-        from cvlib.nets.resnet import build_resnet9
-        mixed = for_training and config.precision != "float32"
-        return build_resnet9(config.filters, num_classes, input_shape or (32, 32, 3),
-                             dropout=config.dropout, l2=config.l2,
-                             name=f"{config.dataset}_resnet9",
-                             dtype=config.precision if mixed else None)
-    if config.arch == "resnet":
-        from cvlib.nets.resnet import build_resnet
-        return build_resnet(config.filters, num_classes, input_shape or (32, 32, 3),
-                            dropout=config.dropout, l2=config.l2,
-                            name=f"{config.dataset}_resnet")
-    from cvlib.nets.cnn import build_cnn
-    shape = input_shape or ((32, 32, 3) if config.dataset == "cifar10" else (28, 28, 1))
-    return build_cnn(config.cnn_spec(shape, num_classes), name=f"{config.dataset}_cnn")
+    """The (uncompiled) model that ``config`` describes (:func:`cvlib.nets.build_classifier`);
+    float32 unless ``for_training`` and ``config.precision`` asks for mixed precision."""
+    from cvlib.nets import build_classifier
+    mixed = for_training and config.arch == "resnet9" and config.precision != "float32"
+    return build_classifier(config.to_dict(), input_shape, num_classes,
+                            dtype=config.precision if mixed else None)
 
 
 def _with_channel(x: np.ndarray) -> np.ndarray:
@@ -344,9 +345,57 @@ def _as_float32(p: _Prepared):
     return model
 
 
+BN_RECALIBRATION_IMAGES = 5000   # training images used to re-estimate batch-norm statistics
+
+
+def recalibrate_batchnorm(model, x: np.ndarray, max_images: int = BN_RECALIBRATION_IMAGES,
+                          batch: int = 500) -> int:
+    """Set every BatchNormalization layer's moving mean and variance to the statistics of
+    its input over the training images (in inference mode, layer by layer, input side
+    first), replacing the exponential moving averages.
+
+    Why: with Keras's momentum 0.99 the moving averages need several hundred steps to
+    forget their initial values (mean 0, variance 1); 1,000 images x 5 epochs at batch
+    64 is only 80 steps, so a model that is 99% right in training (batch statistics)
+    scored 19% at test time (moving statistics). Re-estimating the population statistics
+    after training is the fix of Ioffe & Szegedy 2015 (Alg. 2, inference network) and of
+    the "BN update" of Izmailov et al. 2018 (SWA); it costs one forward pass per layer
+    over ``max_images`` images.
+
+    Args:
+        model: a keras.Model (functional) whose top-level layers include the BN layers.
+        x: training images as the model takes them, [N, H, W, C] (uint8 0-255 here).
+        max_images: use at most this many images (the first ones).
+
+    Returns:
+        The number of BatchNormalization layers updated (0: nothing to do).
+    """
+    import keras
+    bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    if not bns or len(x) == 0:
+        return 0
+    x = x[:max_images]
+    for bn in bns:
+        sub = keras.Model(model.inputs, bn.input)
+        total, total_sq, count = 0.0, 0.0, 0
+        for i in range(0, len(x), batch):
+            h = np.asarray(sub([x[i:i + batch]], training=False), np.float64)
+            h = h.reshape(-1, h.shape[-1])
+            total = total + h.sum(0)
+            total_sq = total_sq + (h * h).sum(0)
+            count += len(h)
+        mean = total / count
+        var = np.maximum(total_sq / count - mean * mean, 0.0)
+        bn.moving_mean.assign(mean.astype(np.float32))
+        bn.moving_variance.assign(var.astype(np.float32))
+    return len(bns)
+
+
 def _finish(p: _Prepared, history: dict, seconds: float, seen: int, stopped: bool,
             epochs_completed: int) -> TrainResult:
     p.model = _as_float32(p)
+    if p.config.batchnorm:
+        recalibrate_batchnorm(p.model, p.x_train)
     probs = predict_probs(p.model, p.x_test)
     eps = 1e-7
     test_loss = float(-np.mean(np.log(probs[np.arange(len(p.y_test)), p.y_test] + eps)))
@@ -355,7 +404,8 @@ def _finish(p: _Prepared, history: dict, seconds: float, seen: int, stopped: boo
                        test_accuracy=test_acc, test_loss=test_loss, seconds=seconds,
                        images_per_second=seen / seconds if seconds > 0 else 0.0,
                        stopped=stopped, epochs_completed=epochs_completed,
-                       test_probs=probs, y_test=np.asarray(p.y_test), data_info=p.info)
+                       test_probs=probs, y_test=np.asarray(p.y_test), data_info=p.info,
+                       data_fingerprint=data_fingerprint(p.x_test, p.y_test))
 
 
 def _keras_callbacks(config: TrainConfig) -> list:

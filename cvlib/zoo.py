@@ -16,6 +16,8 @@ Sources:
     shipped      weights in ``models/`` (this repository), checked against the manifest.
     keras-cache  ImageNet weights in the Keras cache (``~/.keras/models``), downloaded
                  there by ``python -m cvlib fetch NAME`` when online; missing offline.
+    package      weights inside an installed Python package (``cache_file`` names the
+                 module, e.g. ``mtcnn``); "shipped" while that package is installed.
 """
 
 from __future__ import annotations
@@ -140,6 +142,9 @@ def status(name: str) -> str:
     if e.source == "shipped":
         m = read_manifest().get("models", {}).get(name)
         return "shipped" if m and (models_dir() / m["file"]).exists() else "missing"
+    if e.source == "package":
+        import importlib.util
+        return "shipped" if importlib.util.find_spec(e.cache_file) else "missing"
     return "cached" if (keras_models_dir() / e.cache_file).exists() else "missing"
 
 
@@ -182,6 +187,8 @@ def _load_cached(name: str, sha: str):
         model = e.builder(e)
         model.load_weights(str(path))
         return model
+    if e.source == "package":
+        return e.loader()
     if status(name) != "cached":
         raise ModelUnavailable(
             f"{name} needs {e.dataset} weights that are not in the Keras cache "
@@ -229,13 +236,10 @@ def fetch(name: str) -> Path:
 
 def _cnn_from_manifest(entry: ModelEntry):
     """Architecture of a model trained by `python -m cvlib train`, from its manifest config."""
-    from cvlib.train import TrainConfig, build_model
+    from cvlib.nets import build_classifier
     m = manifest_entry(entry.name)
-    config = TrainConfig.from_dict(m["config"])
-    model = build_model(config, tuple(m.get("input_shape", (28, 28, 1))),
-                        len(m.get("class_names") or range(10)))
-    model.name = entry.name
-    return model
+    return build_classifier(m["config"], tuple(m.get("input_shape", (28, 28, 1))),
+                            len(m.get("class_names") or range(10)), name=entry.name)
 
 
 @register("mnist_cnn", task="classify", dataset="mnist",
@@ -259,12 +263,10 @@ def _cifar_cnn(entry):
 
 def _gan_from_manifest(entry: ModelEntry):
     """Generator of a GAN trained by `python -m cvlib train --task gan`, from its manifest."""
-    from cvlib.generate import GanConfig, build_generator
+    from cvlib.nets import build_cgan_generator
     m = manifest_entry(entry.name)
-    model = build_generator(GanConfig.from_dict(m["config"]),
-                            len(m.get("class_names") or range(10)))
-    model.name = entry.name
-    return model
+    return build_cgan_generator(m["config"], len(m.get("class_names") or range(10)),
+                                name=entry.name)
 
 
 @register("cgan_mnist", task="generate", dataset="mnist",
@@ -302,3 +304,69 @@ for _name, _fn, _file, _desc in [
     _b, _l = _keras_app(_fn)
     register(_name, task="classify", source="keras-cache", dataset="imagenet",
              cache_file=_file, description=_desc, loader=_l)(_b)
+
+
+# Real photos: MTCNN faces (weights inside the mtcnn wheel) and keras-cv's DeepLabV3+ for
+# Pascal VOC (weights fetched into the Keras cache when online); see cvlib/faces.py, voc.py.
+def _mtcnn():
+    from cvlib.faces import build_mtcnn
+    return build_mtcnn()
+
+
+@register("faces_mtcnn", task="detect", source="package", dataset="wider_face",
+          cache_file="mtcnn", loader=_mtcnn,
+          description="MTCNN: faces with five landmarks in real photos (weights ship "
+                      "inside the mtcnn package).")
+def _faces_mtcnn(entry):
+    return _mtcnn()
+
+
+def _voc_weights():
+    from cvlib.voc import load_voc
+    return load_voc()
+
+
+@register("deeplab_v3_plus_voc", task="segment", source="keras-cache", dataset="pascal_voc",
+          cache_file="deeplab_v3_plus_resnet50_pascalvoc.weights.h5", loader=_voc_weights,
+          description="keras-cv DeepLabV3+ (ResNet50-V2), Pascal VOC 21 classes (needs the "
+                      "Keras cache).")
+def _deeplab_v3_plus_voc(entry):
+    from cvlib.voc import build_voc
+    return build_voc()
+
+
+def _scene_net_from_manifest(entry: ModelEntry, kind: str):
+    """U-Net / centre-point detector of a model trained by ``python -m cvlib train --task
+    segment|detect``, from its manifest spec (the default spec while none is trained)."""
+    m = read_manifest().get("models", {}).get(entry.name) or {}
+    spec = dict(m.get("spec") or {})
+    if kind == "segment":
+        from cvlib.nets.unet import UNetSpec, build_unet
+        spec = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+        return build_unet(UNetSpec(**spec), name=entry.name)
+    from cvlib.nets.centernet import CenterNetSpec, build_centernet
+    spec = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+    return build_centernet(CenterNetSpec(**spec), name=entry.name)
+
+
+@register("digit_segmenter", task="segment", dataset="digit_scenes",
+          description="A compact U-Net that labels every pixel of a digit scene as "
+                      "background or one of the digits 0-9 (shipped).")
+def _digit_segmenter(entry):
+    return _scene_net_from_manifest(entry, "segment")
+
+
+@register("digit_detector", task="detect", dataset="digit_scenes",
+          description="A small centre-point (CenterNet-style) detector that boxes the "
+                      "digits 0-9 in a digit scene (shipped).")
+def _digit_detector(entry):
+    return _scene_net_from_manifest(entry, "detect")
+
+
+@register("digit_motion", task="sequence", dataset="moving_digits",
+          description="A CNN+GRU that watches a 20-frame moving-digit clip and tells the "
+                      "digit's direction (8 ways) and the digit (shipped).")
+def _digit_motion(entry):
+    from cvlib.nets.rnn import SequenceSpec, build
+    spec = (read_manifest().get("models", {}).get(entry.name) or {}).get("spec") or {}
+    return build(SequenceSpec.from_dict(spec), name=entry.name)

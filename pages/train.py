@@ -21,15 +21,18 @@ from cvlib.codegen import keras_script
 from cvlib.data import CLASS_NAMES, DatasetUnavailable, load_dataset
 from cvlib.runs import RunNotFound, RunStore, history_to_csv
 from cvlib.export import run_model_bytes
-from cvlib.train import TrainConfig, TrainingJob
+from cvlib.train import (BATCH_SIZE_CHOICES, FILTER_CHOICES, LEARNING_RATE_STEPS,
+                         LIVE_DATASETS, LIVE_OPTIMIZERS, LIVE_SCHEDULES, TrainConfig,
+                         TrainingJob)
 from ui import charts
+from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t
 from ui.handoff import open_in
 from ui.job_panel import JobPanel
+from ui.state import keep_settings
 
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
-LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
-FILTER_CHOICES = [8, 16, 32, 48, 64, 96, 128]
+BATCH_SIZES = list(BATCH_SIZE_CHOICES)
+LEARNING_RATES = list(LEARNING_RATE_STEPS)
 POLL_SECONDS = 0.5    # progress bar
 CHART_SECONDS = 1.0   # live curves
 
@@ -65,7 +68,7 @@ class Controls:
 def controls() -> Controls:
     sb = st.sidebar
     sb.subheader(t("sec_data"))
-    dataset = sb.selectbox(t("dataset"), ["mnist", "fashion_mnist"], key="tr_dataset",
+    dataset = sb.selectbox(t("dataset"), list(LIVE_DATASETS), key="tr_dataset",
                            format_func=lambda d: t(f"ds_{d}"))
     try:
         facts = _dataset_facts(dataset)
@@ -87,6 +90,8 @@ def controls() -> Controls:
     dense = sb.select_slider(t("dense"), [16, 32, 64, 128, 256], value=64, key="tr_dense")
     dropout = sb.slider(t("dropout"), 0.0, 0.7, 0.0, 0.05, key="tr_dropout")
     batchnorm = sb.checkbox(t("batchnorm"), key="tr_bn")
+    if batchnorm:
+        sb.caption(t("batchnorm_note"))
     reg_options = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
     l1 = sb.select_slider(t("l1"), reg_options, value=0.0, key="tr_l1", format_func=_fmt_reg)
     l2 = sb.select_slider(t("l2"), reg_options, value=0.0, key="tr_l2", format_func=_fmt_reg)
@@ -100,9 +105,9 @@ def controls() -> Controls:
                                   key="tr_batch")
     lr = sb.select_slider(t("learning_rate"), LEARNING_RATES, value=1e-3, key="tr_lr",
                           format_func=lambda v: f"{v:g}")
-    optimizer = sb.selectbox(t("optimizer"), ["adam", "sgd", "momentum", "rmsprop"],
+    optimizer = sb.selectbox(t("optimizer"), list(LIVE_OPTIMIZERS),
                              key="tr_opt", format_func=lambda o: t(f"opt_{o}"))
-    schedule = sb.radio(t("lr_schedule"), ["cosine", "constant"], key="tr_sched",
+    schedule = sb.radio(t("lr_schedule"), list(LIVE_SCHEDULES), key="tr_sched",
                         format_func=lambda s: t(f"sched_{s}"), horizontal=True)
     augment = sb.checkbox(t("augment"), key="tr_aug")
     early = sb.checkbox(t("early_stopping"), key="tr_early", disabled=val_split == 0)
@@ -168,9 +173,9 @@ def _class_names(record) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _test_images(dataset: str) -> np.ndarray:
-    x, _, _ = load_dataset(dataset, "test")
-    return np.asarray(x)
+def _test_images(dataset: str, run_id: str) -> np.ndarray | None:
+    # the pictures this run was evaluated on; None when the data found now is other data
+    return RunStore().get(run_id).test_images()
 
 
 def show_results(store: RunStore, runs: list) -> None:
@@ -246,8 +251,11 @@ def show_confusion(record, probs, labels, names) -> None:
         if len(idx) == 0:
             st.caption(t("cell_empty"))
         else:
-            x = _test_images(record.config.get("dataset", "mnist"))
+            x = _test_images(record.config.get("dataset", "mnist"), record.run_id)
             idx = idx[np.argsort(-probs[idx, pi])][:24]
+            if x is None:
+                st.info(t("pictures_unavailable"))
+                return
             st.image([x[i] for i in idx], width=56,
                      caption=[f"{probs[i, pi]:.0%}" for i in idx])
 
@@ -260,7 +268,10 @@ def show_mistakes(record, probs, labels, names) -> None:
         st.caption(t("cell_empty"))
         return
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]])][:16]
-    x = _test_images(record.config.get("dataset", "mnist"))
+    x = _test_images(record.config.get("dataset", "mnist"), record.run_id)
+    if x is None:
+        st.info(t("pictures_unavailable"))
+        return
     st.image([x[i] for i in wrong], width=72,
              caption=[t("mistake_caption", t=names[labels[i]], p=names[pred[i]],
                         s=float(probs[i, pred[i]])) for i in wrong])
@@ -279,8 +290,8 @@ def show_downloads(record) -> None:
     b.download_button(t("dl_model"), data=lambda: run_model_bytes(record, "keras"),
                       file_name=f"{stem}.keras", mime="application/zip",
                       key=f"dlm_{record.run_id}", on_click="ignore")
-    c.download_button(t("dl_history"), data=history_to_csv(record.history),
-                      file_name=f"{stem}_history.csv", mime="text/csv",
+    c.download_button(t("dl_history"), data=csv_bytes(history_to_csv(record.history)),
+                      file_name=f"{stem}_history.csv", mime=CSV_MIME,
                       key=f"dlh_{record.run_id}", on_click="ignore")
     if record.status.get("status") in ("finished", "stopped") and st.button(
             t("open_in_recognize"), key=f"rec_{record.run_id}", icon=":material/image_search:"):
@@ -336,6 +347,7 @@ def runs_table(runs: list) -> None:
 # --- page ---------------------------------------------------------------------------
 
 def render() -> None:
+    keep_settings("tr_*", "result_run")      # they survive a visit to another page
     st.title(t("train_title"))
     st.write(t("train_intro"))
     ctl = controls()

@@ -100,8 +100,7 @@ class JobPanel:
         a, b = places if places is not None else st.columns([1, 1, 4])[:2]
         a.button(start_label or t("start"), type="primary", key=f"{self.slot}_start",
                  on_click=self.start, args=(make_job,),
-                 disabled=disabled or make_job is None or self.running,
-                 icon=":material/play_arrow:")
+                 disabled=disabled or make_job is None, icon=":material/play_arrow:")
         b.button(stop_label or t("stop"), key=f"{self.slot}_stop", on_click=self.stop,
                  disabled=not self.running, icon=":material/stop:")
         notice = st.session_state.get(f"{self.slot}_notice")

@@ -53,3 +53,58 @@ def test_every_listed_page_has_its_texts():
     assert "train" in keys
     for key in keys:
         assert f"nav_{key}" in TEXT and f"page_{key}_desc" in TEXT, key
+
+
+def _fstring_templates() -> dict[str, set[str]]:
+    """``t(f"...")`` calls in the UI code, as "prefix{}suffix" -> files using it."""
+    found: dict[str, set[str]] = {}
+    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]
+    for path in files:
+        text = path.read_text()
+        for m in re.finditer(r"""\bt\(\s*f(["'])(.*?)\1\s*[,)]""", text):
+            body = m.group(2)
+            template = re.sub(r"\{[^{}]*(\{[^{}]*\}[^{}]*)*\}", "{}", body)
+            found.setdefault(template, set()).add(path.name)
+    return found
+
+
+def _domains() -> dict[str, tuple]:
+    """Every value each f-string key can take, from the constants the code uses."""
+    from cvlib import learn, train
+    from cvlib.learn_remedies import REMEDIES
+    from ui.learn_sections.common import SECTIONS
+    app = (ROOT / "app.py").read_text()
+    pages = tuple(re.findall(r'\("pages/\w+\.py", "(\w+)"', app)) + ("home",)
+    job_status = ("pending", "running", "stopping", "stopped", "finished", "failed")
+    return {
+        "ds_{}": train.LIVE_DATASETS, "opt_{}": train.LIVE_OPTIMIZERS,
+        "sched_{}": train.LIVE_SCHEDULES, "status_{}": job_status,
+        "nav_{}": pages, "map_{}": ("background", "concepts", "algorithm", "example",
+                                    "applications", "tools", "trends"),
+        "map_{}_text": ("background", "concepts", "algorithm", "example", "applications",
+                        "tools", "trends"),
+        "faq_{}_q": ("arch", "overfit", "lr"), "faq_{}_a": ("arch", "overfit", "lr"),
+        "learn_act_{}": learn.ACTIVATIONS, "learn_ds_{}": learn.DATASETS,
+        "learn_opt_{}": tuple(learn.OPTIMIZERS), "learn_surf_{}": tuple(learn.SURFACES),
+        "learn_rem_{}": tuple(REMEDIES), "learn_sec_{}": SECTIONS,
+        "learn_status_{}": ("converged", "slow", "diverged"),
+        "learn_bp_phase_{}": ("start", "forward", "loss", "backward", "update"),
+        "learn_{}": ("accuracy", "loss"),
+        "gen_hint_{}": ("d_wins", "mode_collapse", "ok"),
+        "rec_source_{}": ("samples", "upload", "camera", "draw"),
+        "rec_empty_{}": ("upload", "camera"),
+        "rec_lab_{}": ("noise", "blur", "rotate", "brightness", "patch", "fgsm"),
+    }
+
+
+def test_keys_built_with_fstrings_exist_for_every_value():
+    en = catalog("en")
+    templates = _fstring_templates()
+    assert "nav_{}" in templates            # the scan finds f-string keys at all
+    domains = _domains()
+    unknown = sorted(tk for tk in templates if tk not in domains)
+    assert not unknown, (f"t(f'...') keys without a domain in test_i18n._domains(): "
+                         f"{unknown}; add the values each can take")
+    missing = sorted(tk.replace("{}", str(v)) for tk, vals in domains.items()
+                     if tk in templates for v in vals if tk.replace("{}", str(v)) not in en)
+    assert not missing, missing
