@@ -215,9 +215,11 @@ class TrainResult:
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    cm = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return cm
+    """int64 [K, K] counts, rows = true class, columns = predicted class
+    (``sklearn.metrics.confusion_matrix`` with every class listed, even unseen ones)."""
+    from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+    return sk_confusion_matrix(np.asarray(y_true), np.asarray(y_pred),
+                               labels=np.arange(num_classes)).astype(np.int64)
 
 
 # --- the pieces of a training ---------------------------------------------------------

@@ -11,13 +11,11 @@ VAL_COLOR = "#ff7f0e"
 
 
 def ema(values: np.ndarray, alpha: float = 0.15) -> np.ndarray:
-    """Exponential moving average, ignoring NaN."""
-    out = np.empty_like(values, dtype=float)
-    acc = np.nan
-    for i, v in enumerate(values):
-        acc = v if np.isnan(acc) else (acc if np.isnan(v) else alpha * v + (1 - alpha) * acc)
-        out[i] = acc
-    return out
+    """Exponential moving average (pandas ``ewm(adjust=False)``); a NaN keeps the last
+    average. float64 [N]."""
+    import pandas as pd
+    return pd.Series(np.asarray(values, float)).ewm(alpha=alpha, adjust=False,
+                                                     ignore_na=True).mean().to_numpy()
 
 
 def training_curves(history: dict, batches=(), steps_per_epoch: int = 0, labels=None,
