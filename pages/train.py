@@ -26,7 +26,7 @@ from cvlib.train import (BATCH_SIZE_CHOICES, FILTER_CHOICES, LEARNING_RATE_STEPS
                          TrainingJob)
 from ui import charts
 from ui.downloads import CSV_MIME, csv_bytes
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.handoff import open_in
 from ui.job_panel import JobPanel
 from ui.state import keep_settings
@@ -68,7 +68,7 @@ class Controls:
 def controls() -> Controls:
     sb = st.sidebar
     sb.subheader(t("sec_data"))
-    dataset = sb.selectbox(t("dataset"), list(LIVE_DATASETS), key="tr_dataset",
+    dataset = sb.selectbox(t("dataset"), list(LIVE_DATASETS), key=translated("tr_dataset"),
                            format_func=lambda d: t(f"ds_{d}"))
     try:
         facts = _dataset_facts(dataset)
@@ -106,7 +106,7 @@ def controls() -> Controls:
     lr = sb.select_slider(t("learning_rate"), LEARNING_RATES, value=1e-3, key="tr_lr",
                           format_func=lambda v: f"{v:g}")
     optimizer = sb.selectbox(t("optimizer"), list(LIVE_OPTIMIZERS),
-                             key="tr_opt", format_func=lambda o: t(f"opt_{o}"))
+                             key=translated("tr_opt"), format_func=lambda o: t(f"opt_{o}"))
     schedule = sb.radio(t("lr_schedule"), list(LIVE_SCHEDULES), key="tr_sched",
                         format_func=lambda s: t(f"sched_{s}"), horizontal=True)
     augment = sb.checkbox(t("augment"), key="tr_aug")
@@ -184,7 +184,8 @@ def show_results(store: RunStore, runs: list) -> None:
     if st.session_state.get("result_run") not in ids:
         st.session_state["result_run"] = ids[0]    # newest
     labels = {r.run_id: _run_label(r) for r in runs}
-    run_id = st.selectbox(t("choose_run"), ids, key="result_run", format_func=labels.get)
+    run_id = st.selectbox(t("choose_run"), ids, key=translated("result_run"),
+                          format_func=labels.get)
     record = next(r for r in runs if r.run_id == run_id)
     m = record.metrics
     if record.status.get("status") == "running":

@@ -40,16 +40,20 @@ def page_catalogs(language: str) -> dict[str, dict[str, str]]:
 # language switch the browser keeps showing the selected option's old-language text,
 # because Streamlit re-sends the option list but not an unchanged value; setting the value
 # through session_state makes it send the value again, and the browser shows it in the new
-# language (tests/e2e/test_train_browser.py checks the dataset box).
-TRANSLATED_CHOICES = (
-    "tr_dataset", "tr_opt", "result_run", "ln_act", "bp_hidden", "bp_output", "pg_dataset",
-    "pg_act", "pg_opt", "op_surface", "op_which", "rm_rerun", "rec_model", "gen_model",
-    "gen_t_ds")
+# language (tests/e2e/test_train_browser.py checks the dataset box). Each page declares
+# its own such widgets with ``key=translated("...")``.
+_TRANSLATED: set[str] = set()
+
+
+def translated(key: str) -> str:
+    """Declare the widget ``key`` as one whose options are shown translated; returns it."""
+    _TRANSLATED.add(key)
+    return key
 
 
 def resend_translated_choices(state) -> None:
-    """Make the next run send the values of TRANSLATED_CHOICES again (see above)."""
-    for key in TRANSLATED_CHOICES:
+    """Make the next run send the values of the declared translated widgets again."""
+    for key in sorted(_TRANSLATED):
         if key in state:
             state[key] = state[key]
 

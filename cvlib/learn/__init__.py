@@ -81,7 +81,6 @@ from cvlib.learn.playground import (
 from cvlib.learn.rnn import rnn_unroll
 from cvlib.learn.stepper import TinyNet, Trace, trace
 
-
 __all__ = [
     "ACTIVATIONS", "DATASETS", "DEFAULT_STEPS", "OPTIMIZERS", "SURFACES", "Adam", "GradCheck",
     "MLP", "Momentum", "Optimizer", "Path", "Playground", "PlaygroundConfig", "RMSprop",

@@ -1,4 +1,5 @@
-"""A multi-layer perceptron with explicit forward and backward passes, and gradient checks (finite differences; TensorFlow's GradientTape)."""
+"""A multi-layer perceptron with explicit forward and backward passes, and gradient checks
+(finite differences; TensorFlow's GradientTape)."""
 
 from __future__ import annotations
 

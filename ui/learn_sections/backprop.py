@@ -1,4 +1,8 @@
-"""Learn page, section: The back-propagation stepper: a 2-2-1 network's forward pass, chain rule and update, one step at a time, checked against tf.GradientTape."""
+"""Learn page, section: the back-propagation stepper.
+
+A small network's forward pass, chain rule and update, one step at a time, checked against
+tf.GradientTape.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,8 @@ import streamlit as st
 
 from cvlib import learn
 from ui import learn_charts as charts
-from ui.i18n import t
-from ui.learn_sections.common import (ACT_GRAD_LATEX, ACT_SYMBOL, BP_STEPS,
-                                      PLOT_CONFIG, _num)
-
+from ui.i18n import t, translated
+from ui.learn_sections.common import ACT_GRAD_LATEX, ACT_SYMBOL, BP_STEPS, PLOT_CONFIG, _num
 
 _BP_DEFAULT = learn.TinyNet()
 
@@ -154,9 +156,9 @@ def backprop_section() -> None:
                                      format="%.3f", key=f"bp_w2_{j + 1}")
         cols[6].number_input("b⁽²⁾", -100.0, 100.0, step=0.1, format="%.3f", key="bp_b2")
         a, b, c, d = st.columns(4)
-        a.selectbox(t("learn_bp_hidden_act"), learn.ACTIVATIONS, key="bp_hidden",
+        a.selectbox(t("learn_bp_hidden_act"), learn.ACTIVATIONS, key=translated("bp_hidden"),
                     format_func=lambda v: t(f"learn_act_{v}"))
-        b.selectbox(t("learn_bp_output_act"), learn.OUTPUTS, key="bp_output",
+        b.selectbox(t("learn_bp_output_act"), learn.OUTPUTS, key=translated("bp_output"),
                     format_func=lambda v: t(f"learn_act_{v}"))
         c.button(t("learn_bp_random"), key="bp_random", on_click=_bp_random,
                  icon=":material/casino:")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from cvlib import learn
 from ui import learn_charts as charts
 from ui.i18n import t
-from ui.learn_sections.common import (PLOT_CONFIG, _num)
+from ui.learn_sections.common import PLOT_CONFIG, _num
 
 
 def losses_section() -> None:

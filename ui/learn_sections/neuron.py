@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import streamlit as st
 
 from cvlib import learn
 from ui import learn_charts as charts
-from ui.i18n import t
-from ui.learn_sections.common import (ACT_LATEX, ACT_SYMBOL, PLOT_CONFIG, _num)
+from ui.i18n import t, translated
+from ui.learn_sections.common import ACT_LATEX, ACT_SYMBOL, PLOT_CONFIG, _num
 
 
 def neuron_section() -> None:
@@ -17,7 +16,7 @@ def neuron_section() -> None:
     st.markdown(t("learn_neuron_intro"))
     left, right = st.columns([1, 2])
     with left:
-        act = st.selectbox(t("learn_activation"), learn.ACTIVATIONS, key="ln_act",
+        act = st.selectbox(t("learn_activation"), learn.ACTIVATIONS, key=translated("ln_act"),
                            format_func=lambda a: t(f"learn_act_{a}"))
         w = st.slider(t("learn_weight_w"), -5.0, 5.0, step=0.1, key="ln_w")
         b = st.slider(t("learn_bias_b"), -5.0, 5.0, step=0.1, key="ln_b")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from cvlib import learn
 from ui import learn_charts as charts
-from ui.i18n import t
-from ui.learn_sections.common import (OPT_RATES, PLOT_CONFIG, _g)
-
+from ui.i18n import t, translated
+from ui.learn_sections.common import OPT_RATES, PLOT_CONFIG, _g
 
 SURFACE_LATEX = {"bowl": r"L = \tfrac12 (w_1^2 + w_2^2)", "valley": r"L = 0.05\,w_1^2 + 2\,w_2^2",
                  "rosenbrock": r"L = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2",
@@ -41,13 +39,14 @@ def optimizers_section() -> None:
     st.header(t("learn_opt_title"))
     st.markdown(t("learn_opt_intro"))
     c = st.columns([1, 1.4, 1])
-    surface = c[0].selectbox(t("learn_opt_surface"), tuple(learn.SURFACES), key="op_surface",
+    surface = c[0].selectbox(t("learn_opt_surface"), tuple(learn.SURFACES),
+                             key=translated("op_surface"),
                              format_func=lambda s: t(f"learn_surf_{s}"))
     lr = c[1].select_slider(t("learn_opt_lr"), OPT_RATES, key="op_lr",
                             format_func=_g)
     steps = c[2].slider(t("learn_opt_steps"), 10, 1000, step=10, key="op_steps")
     chosen = st.pills(t("learn_opt_which"), tuple(learn.OPTIMIZERS), selection_mode="multi",
-                      key="op_which", format_func=lambda o: t(f"learn_opt_{o}")) or []
+                      key=translated("op_which"), format_func=lambda o: t(f"learn_opt_{o}")) or []
     s = learn.get_surface(surface)
     st.latex(SURFACE_LATEX[surface] + rf",\quad \eta = {_g(lr)}")
     paths = [learn.descend(s, name, lr, steps) for name in chosen]

@@ -1,17 +1,26 @@
-"""Learn page, section: The playground: a small MLP trained live on 2-D points (as TensorFlow Playground)."""
+"""Learn page, section: the playground, a small MLP trained live on 2-D points (as in
+TensorFlow Playground)."""
 
 from __future__ import annotations
-
 
 import numpy as np
 import streamlit as st
 
 from cvlib import learn
 from ui import learn_charts as charts
-from ui.i18n import t
-from ui.learn_sections.common import (PG_BATCHES, PG_PENALTIES, PG_POINTS,
-                                      PG_RATES, PG_WIDTHS, PLOT_CONFIG, RUN_STEPS, STEPS_PER_TICK, TICK_SECONDS, _g)
-
+from ui.i18n import t, translated
+from ui.learn_sections.common import (
+    PG_BATCHES,
+    PG_PENALTIES,
+    PG_POINTS,
+    PG_RATES,
+    PG_WIDTHS,
+    PLOT_CONFIG,
+    RUN_STEPS,
+    STEPS_PER_TICK,
+    TICK_SECONDS,
+    _g,
+)
 
 PG_DEFAULTS = {"pg_dataset": "circles", "pg_noise": 0.05, "pg_points": 200, "pg_test": 0.5,
                "pg_layers": 2, "pg_act": "tanh", "pg_lr": 0.03, "pg_batch": 10,
@@ -59,14 +68,14 @@ def _pg_reset() -> None:
 def playground_controls() -> learn.PlaygroundConfig | None:
     """The playground's settings, two per row (it sits in a narrow column)."""
     c = st.columns(2)
-    dataset = c[0].selectbox(t("learn_pg_dataset"), learn.DATASETS, key="pg_dataset",
+    dataset = c[0].selectbox(t("learn_pg_dataset"), learn.DATASETS, key=translated("pg_dataset"),
                              format_func=lambda d: t(f"learn_ds_{d}"))
     noise = c[1].slider(t("learn_pg_noise"), 0.0, 0.5, step=0.05, key="pg_noise")
     c = st.columns(2)
     points = c[0].select_slider(t("learn_pg_points"), PG_POINTS, key="pg_points")
     test = c[1].slider(t("learn_pg_test"), 0.1, 0.9, step=0.1, key="pg_test")
     c = st.columns(2)
-    act = c[0].selectbox(t("learn_activation"), learn.ACTIVATIONS, key="pg_act",
+    act = c[0].selectbox(t("learn_activation"), learn.ACTIVATIONS, key=translated("pg_act"),
                          format_func=lambda a: t(f"learn_act_{a}"))
     layers = c[1].slider(t("learn_pg_layers"), 0, 4, key="pg_layers")
     widths = []
@@ -76,7 +85,7 @@ def playground_controls() -> learn.PlaygroundConfig | None:
             widths.append(c[i].select_slider(t("learn_pg_width", i=i + 1), PG_WIDTHS,
                                              key=f"pg_w{i}"))
     c = st.columns(2)
-    opt = c[0].selectbox(t("learn_pg_optimizer"), tuple(learn.OPTIMIZERS), key="pg_opt",
+    opt = c[0].selectbox(t("learn_pg_optimizer"), tuple(learn.OPTIMIZERS), key=translated("pg_opt"),
                          format_func=lambda o: t(f"learn_opt_{o}"))
     lr = c[1].select_slider(t("learn_pg_lr"), PG_RATES, key="pg_lr", format_func=_g)
     c = st.columns(2)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
 from cvlib.learn_remedies import REMEDIES, load_remedies, remedy_config
 from ui import learn_charts as charts
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.job_panel import JobPanel
-from ui.learn_sections.common import (PLOT_CONFIG, REMEDY_POLL)
+from ui.learn_sections.common import PLOT_CONFIG, REMEDY_POLL
 
 
 @st.cache_data(show_spinner=False)
@@ -66,7 +65,7 @@ def remedies_section() -> None:
                key="rm_show", format_func=labels.get)
 
     c = st.columns([2, 1, 1, 3], vertical_alignment="bottom")
-    name = c[0].selectbox(t("learn_rem_rerun_which"), list(REMEDIES), key="rm_rerun",
+    name = c[0].selectbox(t("learn_rem_rerun_which"), list(REMEDIES), key=translated("rm_rerun"),
                           format_func=labels.get)
     c[3].caption(t("learn_rem_rerun_help"))
     PANEL.buttons(_remedy_job(name), t("learn_rem_rerun"), t("learn_rem_stop"),

@@ -11,7 +11,7 @@ import streamlit as st
 from cvlib import learn
 from ui import learn_charts as charts
 from ui.i18n import t
-from ui.learn_sections.common import (PLOT_CONFIG, _num)
+from ui.learn_sections.common import PLOT_CONFIG, _num
 
 
 def _parse_sequence(text: str) -> list[float]:
