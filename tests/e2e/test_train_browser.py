@@ -120,7 +120,7 @@ def test_stop_during_long_run(app, page):
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     time.sleep(1.5)
     page.get_by_role("button", name="Stop").click()
-    page.get_by_text("Stopped (stopped by the user)").first.wait_for(timeout=15_000)
+    page.get_by_text("Stopped: you pressed Stop.").first.wait_for(timeout=15_000)
     screenshot(page, "train_stopped")
     # The run is kept on disk as stopped, with the weights learned so far.
     deadline = time.time() + 15
