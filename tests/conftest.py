@@ -4,7 +4,8 @@ Missing preconditions (a shipped model, the full data under ``$CVLIB_DATA_DIR``,
 photos, Chromium) skip a test on a developer's machine, with the reason; under CI (the
 ``CI`` environment variable set, as `.ci/run` runs) they make it FAIL, because CI always
 has them. Use ``skip_or_fail(reason)`` inside a test or fixture, or the marker
-``@pytest.mark.needs(condition, reason="...")`` where a ``skipif`` would go.
+``@pytest.mark.needs(condition, reason="...")`` where a ``skipif`` would go; under CI any
+other skip fails as well.
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ def skip_or_fail(reason: str):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "needs(condition, reason): skip (fail under CI) unless condition is true")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI, any other skip (a plain ``pytest.skip``, ``skipif``, ``importorskip``) is a
+    failure too: CI has everything, so a skip there hides a broken precondition."""
+    outcome = yield
+    report = outcome.get_result()
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"CI must not skip this test: {reason}"
 
 
 def pytest_runtest_setup(item):

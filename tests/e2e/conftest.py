@@ -1,7 +1,7 @@
 """Browser tests: a real `streamlit run app.py` driven by Playwright in Chromium.
 
 Chromium is found at $CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own install;
-without one these tests are skipped with a loud reason (CI always has Debian's chromium).
+without one these tests are skipped with a loud reason (under CI they fail instead).
 Screenshots go to test-artifacts/ at the repository root.
 """
 
@@ -17,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -82,7 +84,7 @@ class App:
 def chromium_path():
     path = find_chromium()
     if path is None:
-        pytest.skip("NO CHROMIUM FOUND: browser tests skipped. Install Debian's chromium "
+        skip_or_fail("NO CHROMIUM FOUND: browser tests skipped. Install Debian's chromium "
                     "(apt-get install -y chromium) or set CHROMIUM_PATH.")
     return path
 

@@ -10,7 +10,7 @@ import pytest
 
 from cvlib.codegen import keras_script
 from cvlib.train import TrainConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, skip_or_fail
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -35,7 +35,7 @@ def test_generated_script_refuses_what_it_cannot_write(kwargs):
 
 def test_generated_script_runs_as_is(tmp_path):
     if not os.environ.get("CVLIB_DATA_DIR"):
-        pytest.skip("the generated script reads CVLIB_DATA_DIR or downloads; tests never download")
+        skip_or_fail("the generated script reads CVLIB_DATA_DIR or downloads; tests never download")
     script = tmp_path / "train.py"
     script.write_text(keras_script(TrainConfig(train_size=500, epochs=1, dropout=0.2)))
     env = {**os.environ, "CVLIB_DATA_DIR": os.path.abspath(os.environ["CVLIB_DATA_DIR"])}

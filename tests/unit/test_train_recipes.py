@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cvlib.train import TrainConfig, WARMUP_FRACTION, _loss, _optimizer, build_model
+from tests.conftest import skip_or_fail
 
 
 def _cifar_config(**kw):
@@ -75,7 +76,7 @@ def test_fit_with_the_cifar_recipe_returns_a_float32_model():
     try:
         result = fit(config)
     except DatasetUnavailable as exc:
-        pytest.skip(f"CIFAR-10 is not available offline here: {exc}")
+        skip_or_fail(f"CIFAR-10 is not available offline here: {exc}")
     assert all(l.compute_dtype == "float32" for l in result.model.layers)
     assert len(result.history["loss"]) == 2 and np.isfinite(result.history["loss"]).all()
     assert result.test_probs.shape == (10_000, 10)

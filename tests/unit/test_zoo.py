@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from cvlib import zoo
+from tests.conftest import skip_or_fail
 
 
 def test_registry_lists_by_task_shipped_first():
@@ -89,9 +90,9 @@ def test_shipped_models_meet_their_goal_on_the_test_set(name, goal):
     try:
         x, y, info = load_dataset(zoo.manifest_entry(name)["dataset"], "test")
     except DatasetUnavailable as exc:
-        pytest.skip(f"no test set offline: {exc}")
+        skip_or_fail(f"no test set offline: {exc}")
     if info.subset:
-        pytest.skip("only the offline subset is available; the 5,000-digit check covers it")
+        skip_or_fail("only the offline subset is available; the 5,000-digit check covers it")
     acc = (predict_probs(zoo.load(name), x[..., None] if x.ndim == 3 else x).argmax(1)
            == y).mean()
     assert acc >= goal
