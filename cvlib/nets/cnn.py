@@ -66,7 +66,7 @@ def build_cnn(spec: CNNSpec | None = None, name: str = "cnn") -> keras.Model:
     """Build the (uncompiled) CNN described by ``spec``.
 
     Example:
-        >>> build_cnn().count_params()  # doctest: +SKIP
+        >>> build_cnn().count_params()
         93322
     """
     spec = spec or CNNSpec()
