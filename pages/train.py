@@ -73,6 +73,8 @@ def controls() -> Controls:
     try:
         facts = _dataset_facts(dataset)
     except DatasetUnavailable as exc:
+        # here, in the data section, only: the results and the runs table stay shown
+        sb.error(str(exc), icon=":material/cloud_off:")
         return Controls(None, "", False, str(exc))
     n_avail = facts["n"]
     default_size = min(n_avail, 60000)
@@ -146,7 +148,8 @@ PANEL = JobPanel("train", poll=POLL_SECONDS, on_started=_follow)
 
 def _curve_labels() -> dict:
     return {"loss": t("chart_loss"), "accuracy": t("chart_accuracy"), "epoch": t("chart_epoch"),
-            "train": t("train_series"), "validation": t("val_series")}
+            "train": t("train_series"), "validation": t("val_series"),
+            "train_batches": t("train_batches_series")}
 
 
 def live_progress_body() -> None:
@@ -196,10 +199,12 @@ def show_results(store: RunStore, runs: list) -> None:
         cols[0].metric(t("test_accuracy"), f"{m['test_accuracy']:.2%}")
         cols[1].metric(t("test_loss"), f"{m['test_loss']:.4f}")
         cols[2].metric(t("train_time"), f"{m['seconds']:.1f} s")
-        cols[3].metric(t("throughput"), f"{m['images_per_second']:,.0f}")
+        cols[3].metric(t("throughput"), f"{m['images_per_second']:,.0f}",
+                       help=t("throughput_help"))
     if record.history:
         st.plotly_chart(charts.training_curves(record.history, labels=_curve_labels()),
                         key=f"hist_{run_id}", config={"displayModeBar": False})
+        st.caption(t("curves_note"))
     names = _class_names(record)
     preds = record.predictions()
     if preds is not None:
@@ -208,13 +213,56 @@ def show_results(store: RunStore, runs: list) -> None:
         show_mistakes(record, probs, labels, names)
     show_downloads(record)
     show_code(record)
-    if st.button(t("delete_run"), key=f"del_{run_id}", icon=":material/delete:"):
-        try:
-            store.delete(run_id)
-            st.session_state["train_notice"] = ("success", t("deleted", run=run_id))
-        except RunNotFound:
-            pass
-        st.rerun()
+    delete_button(store, run_id)
+
+
+def delete_button(store: RunStore, run_id: str) -> None:
+    """Delete, after a confirmation: a run's weights and results cannot be brought back."""
+    if st.session_state.get("train_confirm_delete") != run_id:
+        st.button(t("delete_run"), key=f"del_{run_id}", icon=":material/delete:",
+                  on_click=st.session_state.__setitem__, args=("train_confirm_delete", run_id))
+        return
+    with st.container(border=True):
+        st.warning(t("delete_confirm", run=run_id), icon=":material/warning:")
+        a, b, _ = st.columns([1, 1, 3])
+        a.button(t("delete_yes"), key=f"del_yes_{run_id}", type="primary",
+                 icon=":material/delete_forever:", on_click=_delete, args=(store, run_id))
+        b.button(t("delete_no"), key=f"del_no_{run_id}",
+                 on_click=st.session_state.pop, args=("train_confirm_delete", None))
+
+
+def _delete(store: RunStore, run_id: str) -> None:
+    st.session_state.pop("train_confirm_delete", None)
+    try:
+        store.delete(run_id)
+        st.session_state["train_notice"] = ("success", t("deleted", run=run_id))
+    except RunNotFound:
+        pass
+
+
+CELL_IMAGES = 24     # thumbnails shown for one confusion-matrix cell
+
+
+def clicked_cell(state, chart_key: str, k: int) -> tuple[int, int] | None:
+    """The confusion-matrix cell (true, predicted) clicked since the last run, or None.
+
+    A click selects one of the chart's invisible cell markers (ui.charts.confusion_heatmap:
+    trace 1, point ``true * k + predicted``). The selection stays in the chart's widget
+    state as long as the figure is unchanged, so a click is taken once: when it differs
+    from the selection the previous run saw.
+    """
+    event = state.get(chart_key) or {}
+    points = (event.get("selection") or {}).get("points") or []
+    cell = None
+    for p in points:
+        index = p.get("point_index", p.get("point_number"))
+        if p.get("curve_number") == 1 and index is not None and 0 <= int(index) < k * k:
+            cell = divmod(int(index), k)
+            break
+    seen_key = f"{chart_key}_seen"
+    new = cell is not None and cell != state.get(seen_key)
+    state[seen_key] = cell
+    return cell if new else None
 
 
 def show_confusion(record, probs, labels, names) -> None:
@@ -223,24 +271,25 @@ def show_confusion(record, probs, labels, names) -> None:
     st.caption(t("cm_help"))
     pred = probs.argmax(1)
     cm = confusion_matrix(labels, pred, len(names))
-    left, right = st.columns([3, 2])
-    with left:
-        event = st.plotly_chart(
-            charts.confusion_heatmap(cm, names, t("cm_true"), t("cm_pred")),
-            key=f"cm_{record.run_id}", on_select="rerun", selection_mode="points",
-            config={"displayModeBar": False})
+    chart_key = f"cm_{record.run_id}"
     true_key, pred_key = f"cm_t_{record.run_id}", f"cm_p_{record.run_id}"
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    if points:
-        p = points[0]
-        st.session_state[true_key] = names.index(str(p["y"]))
-        st.session_state[pred_key] = names.index(str(p["x"]))
+    cell = clicked_cell(st.session_state, chart_key, len(names))   # before the boxes
+    if cell is not None:
+        st.session_state[true_key], st.session_state[pred_key] = cell
     if true_key not in st.session_state:
         # Start on the most frequent mistake: the most interesting cell.
         off = cm.copy()
         np.fill_diagonal(off, 0)
         ti, pi = np.unravel_index(off.argmax(), off.shape)
         st.session_state[true_key], st.session_state[pred_key] = int(ti), int(pi)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(
+            charts.confusion_heatmap(cm, names, t("cm_true"), t("cm_pred"),
+                                     selected=(st.session_state[true_key],
+                                               st.session_state[pred_key])),
+            key=chart_key, on_select="rerun", selection_mode=("points",),
+            config={"displayModeBar": False})
     with right:
         a, b = st.columns(2)
         ti = a.selectbox(t("cm_true"), range(len(names)), key=true_key,
@@ -248,15 +297,19 @@ def show_confusion(record, probs, labels, names) -> None:
         pi = b.selectbox(t("cm_pred"), range(len(names)), key=pred_key,
                          format_func=lambda i: names[i])
         idx = np.flatnonzero((labels == ti) & (pred == pi))
-        st.write(t("cell_images", t=names[ti], p=names[pi], n=len(idx)))
-        if len(idx) == 0:
-            st.caption(t("cell_empty"))
-        else:
+        with st.container(key="cm_cell"):
+            st.write(t("cell_images_one", t=names[ti], p=names[pi]) if len(idx) == 1
+                     else t("cell_images", t=names[ti], p=names[pi], n=len(idx)))
+            if len(idx) == 0:
+                st.caption(t("cell_empty"))
+                return
             x = _test_images(record.config.get("dataset", "mnist"), record.run_id)
-            idx = idx[np.argsort(-probs[idx, pi])][:24]
             if x is None:
                 st.info(t("pictures_unavailable"))
                 return
+            if len(idx) > CELL_IMAGES:
+                st.caption(t("cell_shown", k=CELL_IMAGES, n=len(idx)))
+            idx = idx[np.argsort(-probs[idx, pi])][:CELL_IMAGES]
             st.image([x[i] for i in idx], width=56,
                      caption=[f"{probs[i, pi]:.0%}" for i in idx])
 
@@ -304,18 +357,48 @@ def show_code(record) -> None:
     with st.expander(t("code_title")):
         st.caption(t("code_help"))
         config = TrainConfig.from_dict(record.config)
-        code = keras_script(config, title=f"run {record.run_id}")
+        code = keras_script(config, title=f"run {record.run_id}", data=record.metrics)
         st.code(code, language="python")
         st.download_button(t("dl_code"), data=code, file_name=f"train_{record.run_id}.py",
                            mime="text/x-python", key=f"dlc_{record.run_id}", on_click="ignore")
 
 
+def epochs_text(r) -> str:
+    """How many epochs a run trained, in words: "5 epochs", "1 epoch", and for a run
+    that ended early "6.1 of 10 epochs" (the curves' last x: 6 epochs and a tenth).
+    A running run shows the epochs it plans."""
+    planned = int(r.config.get("epochs") or 0)
+    if r.status.get("status") == "running":
+        done = planned
+    else:
+        progress = r.history.get("epoch_progress") or []
+        done = float(progress[-1]) if progress else float(len(r.history.get("loss", [])))
+    if abs(done - round(done)) < 1e-6:
+        done = int(round(done))
+    if done != planned and r.status.get("status") != "running":
+        return t("epochs_of", done=f"{done:g}", planned=planned)
+    return t("n_epochs_one" if done == 1 else "n_epochs_other", n=done)
+
+
+def _ds_name(c: dict) -> str:
+    d = c.get("dataset", "mnist")
+    return t(f"ds_{d}") if d in LIVE_DATASETS else str(d)     # CLI runs may use others
+
+
+def _opt_name(c: dict) -> str:
+    o = c.get("optimizer", "adam")
+    return t(f"opt_{o}") if o in LIVE_OPTIMIZERS else str(o)
+
+
+def _size_text(c: dict) -> str:
+    return f"{c['train_size']:,}" if c.get("train_size") else t("size_all")
+
+
 def _run_label(r) -> str:
-    # Only what never changes during a run: a label that changes confuses the widget.
     c = r.config
-    size = f"{c['train_size']:,}" if c.get("train_size") else "all"
-    return (f"{r.run_id} · {c.get('dataset', '?')} · {size} images · {c.get('epochs')} epochs "
-            f"· {c.get('optimizer')} {c.get('learning_rate')}")
+    return t("run_label", run=r.run_id, dataset=_ds_name(c),
+             size=_size_text(c), epochs=epochs_text(r), opt=_opt_name(c),
+             lr=f"{c.get('learning_rate', 0):g}")
 
 
 def runs_table(runs: list) -> None:
@@ -329,20 +412,33 @@ def runs_table(runs: list) -> None:
                                   ("aug", c.get("augment")), ("early", c.get("early_stopping")))
                   if on]
         val = r.history.get("val_accuracy") or [None]
+        status = r.status.get("status")
+        acc, secs = r.metrics.get("test_accuracy"), r.metrics.get("seconds")
         rows.append({
-            t("col_run"): r.run_id, t("col_status"): t(f"status_{r.status.get('status', 'failed')}")
-            if r.status.get("status") in ("running", "stopped", "finished", "failed") else "?",
-            t("col_dataset"): c.get("dataset"),
+            t("col_run"): r.run_id,
+            t("col_status"): t(f"status_{status}") if status in RUN_STATUSES else "?",
             # text, not "all" mixed with numbers: one type per column (Arrow)
-            t("train_size"): f"{c['train_size']:,}" if c.get("train_size") else "all",
-            t("col_epochs"): len(r.history.get("loss", [])), t("col_optimizer"): c.get("optimizer"),
-            t("col_lr"): c.get("learning_rate"), t("col_batch"): c.get("batch_size"),
-            t("col_extras"): ", ".join(extras), t("col_val_acc"): val[-1],
-            t("col_accuracy"): r.metrics.get("test_accuracy"),
-            t("col_time"): r.metrics.get("seconds")})
+            t("col_data"): f"{_ds_name(c)} · {_size_text(c)}",
+            t("col_epochs"): epochs_text(r),
+            t("col_setup"): f"{_opt_name(c)} · "
+                            f"{c.get('learning_rate', 0):g} · {c.get('batch_size')}",
+            t("col_extras"): ", ".join(extras),
+            # percent numbers with one decimal and seconds with one: one format a column
+            t("col_val_acc"): None if val[-1] is None else 100 * float(val[-1]),
+            t("col_accuracy"): None if acc is None else 100 * float(acc),
+            t("col_time"): None if secs is None else float(secs)})
+    # few, short columns: the table fits the page's width with several runs
+    pct = st.column_config.NumberColumn(format="%.1f%%")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={t("col_accuracy"): st.column_config.NumberColumn(format="percent"),
-                                t("col_val_acc"): st.column_config.NumberColumn(format="percent")})
+                 column_config={t("col_accuracy"): pct, t("col_val_acc"): pct,
+                                t("col_time"): st.column_config.NumberColumn(format="%.1f s"),
+                                t("col_data"): st.column_config.TextColumn(
+                                    help=t("col_data_help")),
+                                t("col_setup"): st.column_config.TextColumn(
+                                    help=t("col_setup_help"))})
+
+
+RUN_STATUSES = ("running", "stopped", "finished", "failed")
 
 
 # --- page ---------------------------------------------------------------------------
@@ -352,9 +448,6 @@ def render() -> None:
     st.title(t("train_title"))
     st.write(t("train_intro"))
     ctl = controls()
-    if ctl.dataset_missing:
-        st.error(ctl.dataset_missing)
-        return
     if ctl.subset:
         st.warning(t("subset_banner", name=t(f"ds_{st.session_state.get('tr_dataset', 'mnist')}")),
                    icon=":material/cloud_off:")

@@ -111,12 +111,13 @@ def network(tr, step: int, labels: dict) -> go.Figure:
         deltas["o"] = tr.delta2
     texts.append(text)
     names.append("L")
-    text = f"<b>L</b><br>y={net.y:.3f}"
+    texts.append("<b>L</b>")
+    # the loss node's numbers go under its circle: four lines do not fit inside it
+    loss_text = f"y={net.y:.3f}"
     if step >= 5:
-        text += f"<br>L={tr.loss:.4f}"
+        loss_text += f"<br>L={tr.loss:.4f}"
     if step >= 10:
-        text += f"<br>→ {tr.new_loss:.4f}"
-    texts.append(text)
+        loss_text += f"<br>→ {tr.new_loss:.4f}"
     for name in names:
         x, y = _POS[name]
         xs.append(x)
@@ -132,6 +133,9 @@ def network(tr, step: int, labels: dict) -> go.Figure:
     for x, y, text in zip(xs, ys, texts):
         fig.add_annotation(x=x, y=y - 0.02, text=text, showarrow=False,
                            font=dict(size=12, color="#111"), xanchor="center", yanchor="middle")
+    fig.add_annotation(x=_POS["L"][0], y=_POS["L"][1] - 0.3, text=loss_text, showarrow=False,
+                       font=dict(size=12, color="#111"), bgcolor="white",
+                       bordercolor=ACTIVE if active == "L" else "#999", yanchor="top")
     for name, delta in deltas.items():
         x, y = _POS[name]
         fig.add_annotation(x=x, y=y - 0.3, text=f"δ = {delta:+.4f}", showarrow=False,
@@ -188,8 +192,10 @@ def boundary(xs, ys, probs, x_train, y_train, x_test, y_test, labels: dict,
                      constrain="domain")
     fig.update_yaxes(range=[-lim, lim], showgrid=False, zeroline=False, title_text="x₂",
                      scaleanchor="x", scaleratio=1, constrain="domain")
+    # the legend beside the square plot: below it, it ran into the x₁ axis title
     return _layout(fig, 440, title=labels["title"], uirevision="boundary",
-                   legend=dict(orientation="h", y=-0.12))
+                   legend=dict(orientation="v", x=1.02, xanchor="left", y=0.5,
+                               yanchor="middle"))
 
 
 def playground_curves(history: dict, labels: dict) -> go.Figure:

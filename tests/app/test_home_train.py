@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.e2e.fake_runs import fake_run
+from ui.i18n import catalog
 
 APP = str(ROOT / "app.py")
 
@@ -35,8 +41,22 @@ def test_home_renders_map_models_and_data():
         assert heading in body, heading
     table = next(m.value for m in at.markdown if m.value.startswith("| model |"))
     rows = {line.split("|")[1].strip(" `"): line for line in table.splitlines()[2:]}
-    assert "shipped" in rows["mnist_cnn"] and "99.26%" in rows["mnist_cnn"]
+    assert "shipped" in rows["mnist_cnn"] and "accuracy 99.3%" in rows["mnist_cnn"]
     assert "mobilenet_v3_small" in rows
+    # every model with metrics in the manifest shows a quality figure, whatever its task
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())["models"]
+    for name, entry in manifest.items():
+        if name in rows and entry.get("metrics"):
+            quality = rows[name].split("|")[4].strip()
+            assert quality not in ("", "–"), (name, rows[name])
+    assert "class consistency" in rows["cgan_mnist"] and "FID" in rows["cgan_mnist"]
+    # page descriptions: one style (capital letter, full stop), each in full
+    keys = re.findall(r'\("pages/\w+\.py", "(\w+)"', (ROOT / "app.py").read_text())
+    shown = [m.value for m in at.markdown]
+    for key in keys:
+        desc = catalog("en")[f"page_{key}_desc"].rstrip(".")
+        line = next(v for v in shown if v.lower().startswith(desc[:30].lower()))
+        assert line[0].isupper() and line.endswith(".") and desc[1:] in line, line
 
 
 def test_home_does_not_import_tensorflow():
@@ -157,3 +177,53 @@ def test_offline_banner_and_missing_dataset(monkeypatch, tmp_path):
     assert not at.exception
     assert at.error and "python -m cvlib fetch fashion_mnist" in at.error[0].value
     assert "\n" not in at.error[0].value
+
+
+def test_missing_dataset_keeps_results_and_runs_table(monkeypatch, tmp_path):
+    # Fashion-MNIST missing offline: the message in the data section only; the results
+    # and the runs table of earlier runs stay on the page.
+    fake_run(Path(os.environ["CVLAB_RUNS_DIR"]), "20200101-100000-aaaa", 6.1, epochs=10,
+             status="stopped", train_size=None)
+    monkeypatch.delenv("CVLIB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty"))
+    at = train_page()
+    at.sidebar.selectbox(key="tr_dataset").set_value("fashion_mnist").run()
+    assert not at.exception
+    assert [e for e in at.sidebar.error if "fetch fashion_mnist" in e.value]
+    assert not [e for e in at.main.error if "fetch fashion_mnist" in e.value]
+    assert at.button(key="train_start").disabled
+    assert "Confusion matrix" in texts(at) and "All runs" in texts(at)
+    # one number for one thing: label, table and curves agree on the epochs of a stopped run
+    label = at.selectbox(key="result_run").format_func("20200101-100000-aaaa")
+    assert "6.1 of 10 epochs" in label and " · all images · " in label, label
+    table = at.dataframe[-1].value
+    assert list(table["epochs"]) == ["6.1 of 10 epochs"]
+    assert list(table["data"]) == ["MNIST digits · all"]
+
+
+def test_run_labels_and_table_in_both_languages():
+    runs = Path(os.environ["CVLAB_RUNS_DIR"])
+    fake_run(runs, "20200101-100000-aaaa", 1, epochs=1)
+    fake_run(runs, "20200101-110000-bbbb", 5, epochs=5, train_size=None)
+    at = train_page()
+    box = at.selectbox(key="result_run")
+    assert "· 1 epoch ·" in box.format_func("20200101-100000-aaaa")       # not "1 epochs"
+    assert "· all images · 5 epochs ·" in box.format_func("20200101-110000-bbbb")
+    table = at.dataframe[-1].value
+    # one type and one format a column: percentages as numbers (shown with one decimal)
+    assert table["test acc."].dtype.kind == "f" and table["time"].dtype.kind == "f"
+    assert at.button(key="del_20200101-110000-bbbb")      # the newest run is shown
+    # delete asks first; Cancel keeps the run
+    at.button(key="del_20200101-110000-bbbb").click().run()
+    assert any("Delete run 20200101-110000-bbbb?" in w.value for w in at.warning)
+    at.button(key="del_no_20200101-110000-bbbb").click().run()
+    assert (runs / "20200101-110000-bbbb").exists()
+    at.button(key="del_20200101-110000-bbbb").click().run()
+    at.button(key="del_yes_20200101-110000-bbbb").click().run()
+    assert not at.exception
+    assert not (runs / "20200101-110000-bbbb").exists()
+    assert at.dataframe[-1].value.shape[0] == 1
+    at.sidebar.radio(key="lang_choice").set_value("zh").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert list(table["数据"]) == ["MNIST 手写数字 · 500"] and list(table["轮数"]) == ["1 轮"]

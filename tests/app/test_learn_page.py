@@ -62,7 +62,7 @@ def test_backprop_stepper_steps_and_agrees_with_tensorflow():
     assert any("All three agree" in s.value for s in at.success)
     at.button(key="bp_next").click().run()
     assert at.session_state["bp_step"] == 1
-    assert "z_1 =" in all_text(at) and "h_1 =" in all_text(at)
+    assert "z_1 &=" in all_text(at) and "h_1 =" in all_text(at)
     for _ in range(4):
         at.button(key="bp_next").click().run()
     assert at.session_state["bp_step"] == 5

@@ -209,6 +209,13 @@ def _bp_phase(step: int) -> str:
     return "update"
 
 
+def _chain(lhs: str, *steps: str) -> str:
+    """LaTeX for ``lhs = steps[0] = steps[1] ...``, one step a line (aligned at "="), so
+    that a long chain of numbers wraps instead of running out of its column."""
+    return (r"\begin{aligned} " + lhs + " &= " + r" \\ &= ".join(steps) +
+            r" \end{aligned}")
+
+
 def _bp_explain(tr: learn.Trace, step: int) -> None:
     """The formulas of the current step, with the numbers filled in."""
     net = tr.net
@@ -225,16 +232,20 @@ def _bp_explain(tr: learn.Trace, step: int) -> None:
     elif step <= 3:
         j = step - 1
         st.markdown(t("learn_bp_fwd_hidden", j=j + 1))
-        st.latex(rf"z_{j + 1} = w^{{(1)}}_{{1{j + 1}}} x_1 + w^{{(1)}}_{{2{j + 1}}} x_2 + "
-                 rf"b^{{(1)}}_{j + 1}"
-                 rf" = {_num(w1[0, j], 3)} \cdot {_num(x[0], 3)} + {_num(w1[1, j], 3)} \cdot "
-                 rf"{_num(x[1], 3)} + {_num(b1[j], 3)} = {_num(tr.z1[j])}")
+        st.latex(_chain(rf"z_{j + 1}",
+                        rf"w^{{(1)}}_{{1{j + 1}}} x_1 + w^{{(1)}}_{{2{j + 1}}} x_2 + "
+                        rf"b^{{(1)}}_{j + 1}",
+                        rf"{_num(w1[0, j], 3)} \cdot {_num(x[0], 3)} + {_num(w1[1, j], 3)} "
+                        rf"\cdot {_num(x[1], 3)} + {_num(b1[j], 3)}",
+                        _num(tr.z1[j])))
         st.latex(rf"h_{j + 1} = {f}(z_{j + 1}) = {f}({_num(tr.z1[j])}) = {_num(tr.a1[j])}")
     elif step == 4:
         st.markdown(t("learn_bp_fwd_out"))
-        terms = " + ".join(rf"{_num(w2[j], 3)} \cdot {_num(tr.a1[j])}" for j in range(3))
-        st.latex(r"z_o = \sum_j w^{(2)}_j h_j + b^{(2)} = " + terms +
-                 rf" + {_num(net.b2, 3)} = {_num(tr.z2)}")
+        terms = [rf"{_num(w2[j], 3)} \cdot {_num(tr.a1[j])}" for j in range(3)]
+        # one term pair a line: the whole sum on one line is cut off in the column
+        st.latex(_chain(r"z_o", r"\sum_j w^{(2)}_j h_j + b^{(2)}",
+                        f"{terms[0]} + {terms[1]}" + r" \\ &\quad + " +
+                        f"{terms[2]} + {_num(net.b2, 3)}", _num(tr.z2)))
         st.latex(rf"\hat y = {g}(z_o) = {g}({_num(tr.z2)}) = {_num(tr.yhat)}")
     elif step == 5:
         st.markdown(t("learn_bp_loss"))
