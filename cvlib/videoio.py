@@ -1,0 +1,440 @@
+"""Safe, bounded decoding of uploaded videos, and encoding of annotated ones.
+
+Decoding uses PyAV (``av``: FFmpeg's libraries ship inside its wheel, nothing to install
+from the system); animated GIF and WebP go through Pillow, which reads both everywhere.
+Every way a file can be bad becomes one :class:`VideoDecodeError` whose message a user
+understands, and nothing is decoded before the cheap checks pass:
+
+- bytes: at most ``MAX_BYTES`` (the upload limit);
+- container: must contain a video stream (an audio-only file or a still image is refused
+  with its own message);
+- resolution: checked from the stream header *before* decoding (``MAX_PIXELS`` per frame);
+- duration: the declared duration must be at most ``MAX_DURATION`` seconds, unless only the
+  first ``max_seconds`` are asked for;
+- frames: decoding stops after ``max_frames`` kept frames, at ``max_seconds``, and at a
+  wall-clock ``deadline`` (a damaged stream can make a decoder crawl), so it never hangs.
+
+Example:
+    >>> from cvlib.videoio import decode_video, encode_video
+    >>> clip = decode_video(open("car-detection.mp4", "rb").read(), every=5)  # doctest: +SKIP
+    >>> clip.frames.shape, clip.times[:2]  # doctest: +SKIP
+    ((76, 432, 768, 3), array([0. , 0.4]))
+    >>> mp4 = encode_video(clip.frames, fps=clip.fps / 5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator
+
+import numpy as np
+
+from cvlib import CVLibError
+
+MAX_BYTES = 20 * 1024 * 1024       # matches server.maxUploadSize in .streamlit/config.toml
+MAX_PIXELS = 3840 * 2160           # 4K UHD per frame
+MAX_DURATION = 10 * 60.0           # seconds a whole clip may last
+MAX_FRAMES = 1000                  # frames kept by default
+DEADLINE = 60.0                    # wall-clock seconds a decode may take
+EXTENSIONS = ("mp4", "webm", "avi", "mov", "mkv", "gif", "webp", "m4v")
+
+
+class VideoDecodeError(CVLibError, ValueError):
+    """The bytes are not a video CV Lab can read; the message says why and what to try."""
+
+
+@dataclass
+class VideoClip:
+    """Decoded frames of a clip.
+
+    Attributes:
+        frames: uint8 [N, H, W, 3] RGB, 0-255.
+        times: float64 [N], presentation time of each frame in seconds from the start.
+        indices: int64 [N], index of each frame among all decoded frames (0-based), so
+            ``every=k`` gives 0, k, 2k ...
+        fps: the stream's average frame rate (frames per second; 0 when unknown).
+        duration: the declared duration in seconds (0 when unknown).
+        format: the container's name (e.g. "mov,mp4,m4a,3gp,3g2,mj2", "gif").
+        codec: the video codec's name (e.g. "h264").
+        truncated: True when decoding stopped at ``max_frames`` / ``max_seconds``
+            before the end of the clip.
+    """
+
+    frames: np.ndarray
+    times: np.ndarray
+    indices: np.ndarray
+    fps: float
+    duration: float
+    format: str = ""
+    codec: str = ""
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return int(self.frames.shape[2]), int(self.frames.shape[1])
+
+
+@dataclass
+class VideoInfo:
+    """What the header says, before any decoding (see :func:`probe_video`)."""
+
+    width: int
+    height: int
+    fps: float
+    duration: float
+    frames: int
+    format: str
+    codec: str
+
+
+def _check_bytes(data, what: str, max_bytes: int) -> bytes:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise VideoDecodeError(f"{what} must be given as bytes; got {type(data).__name__}.")
+    data = bytes(data)
+    if not data:
+        raise VideoDecodeError(f"{what} is empty (0 bytes). Choose the video file again.")
+    if len(data) > max_bytes:
+        raise VideoDecodeError(
+            f"{what} is {len(data) / 2**20:.0f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
+            f"Cut or compress the clip (for example to 720p, 30 seconds) and try again.")
+    return data
+
+
+def _is_animation(data: bytes) -> bool:
+    return data[:6] in (b"GIF87a", b"GIF89a") or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def _short(exc: Exception) -> str:
+    # FFmpeg errors carry "[Errno N] text: 'where'"; the text alone is what a user can read.
+    text = (getattr(exc, "strerror", None) or str(exc)).strip() or type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "…"
+
+
+def _open(data: bytes, what: str):
+    import av
+    try:
+        return av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+    except Exception as exc:  # noqa: BLE001 - FFmpeg's InvalidDataError, EOF, ...
+        if isinstance(exc, EOFError) or "end of file" in str(exc).lower():
+            raise VideoDecodeError(
+                f"{what} is cut off or damaged: it ends before its video does (an "
+                f"interrupted download or copy?). Save or export it again.") from None
+        raise VideoDecodeError(
+            f"{what} is not a video CV Lab can read ({_short(exc)}). Use an MP4, WebM, AVI, "
+            f"MOV or MKV file, or an animated GIF/WebP.") from None
+
+
+def _video_stream(container, what: str):
+    fmt = container.format.name or ""
+    has_audio = bool(container.streams.audio)
+    if not container.streams.video:
+        container.close()
+        if has_audio:
+            raise VideoDecodeError(f"{what} contains only sound (an audio file?), no pictures. "
+                                   f"Choose a video file.")
+        raise VideoDecodeError(f"{what} contains no video stream. Choose a video file.")
+    if fmt.endswith("_pipe") or fmt in ("image2", "tiff", "bmp"):
+        container.close()
+        raise VideoDecodeError(f"{what} is a still image ({fmt.removesuffix('_pipe')}), not a "
+                               f"video. Open it on the Recognize page, or choose a video file.")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return stream
+
+
+def _stream_info(container, stream) -> VideoInfo:
+    cc = stream.codec_context
+    fps = float(stream.average_rate or stream.guessed_rate or 0)
+    duration = 0.0
+    if stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / 1e6   # microseconds (AV_TIME_BASE)
+    return VideoInfo(int(cc.width or 0), int(cc.height or 0), fps, duration,
+                     int(stream.frames or 0), container.format.name, cc.name or "")
+
+
+def probe_video(data: bytes, name: str = "", max_bytes: int = MAX_BYTES) -> VideoInfo:
+    """Read a clip's header only: size, frame rate, duration, frame count (no decoding).
+
+    Raises:
+        VideoDecodeError: see :func:`decode_video`.
+    """
+    what = f"{name!r}" if name else "The file"
+    data = _check_bytes(data, what, max_bytes)
+    if _is_animation(data):
+        im = _pil_open(data, what)
+        n = getattr(im, "n_frames", 1)
+        durations = _pil_durations(im)
+        total = sum(durations) / 1000
+        return VideoInfo(im.size[0], im.size[1], n / total if total else 0.0, total, n,
+                         im.format.lower(), im.format.lower())
+    container = _open(data, what)
+    try:
+        return _stream_info(container, _video_stream(container, what))
+    finally:
+        container.close()
+
+
+def iter_video(data: bytes, max_frames: int = MAX_FRAMES, every: int = 1,
+               max_seconds: float | None = None, name: str = "",
+               max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+               max_duration: float = MAX_DURATION, deadline: float = DEADLINE,
+               ) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Decode lazily: yields ``(index, time_seconds, frame uint8 [H, W, 3] RGB)``.
+
+    Same arguments and errors as :func:`decode_video`; the checks of the header run
+    before the first frame is yielded. Stops silently at ``max_frames``/``max_seconds``.
+    """
+    from cvlib.validation import check_range
+    check_range("max_frames", max_frames, 1, 100_000, integer=True)
+    check_range("every", every, 1, 10_000, integer=True)
+    if max_seconds is not None:
+        check_range("max_seconds", max_seconds, 0, None, low_inclusive=False)
+    what = f"{name!r}" if name else "The file"
+    data = _check_bytes(data, what, max_bytes)
+    if _is_animation(data):
+        frames = _iter_animation(data, what, max_pixels)
+    else:
+        frames = _iter_av(data, what, max_pixels, max_duration, max_seconds)
+    return _bounded(frames, what, max_frames, every, max_seconds, deadline)
+
+
+def _bounded(frames, what, max_frames, every, max_seconds, deadline):
+    # The header checks run when the generator below is created, not at the first next().
+    first = next(frames, None)
+    if first is None:
+        raise VideoDecodeError(f"{what} has no frames that could be decoded (an empty or "
+                               f"damaged video). Export it again.")
+
+    def gen():
+        t0 = time.monotonic()
+        kept = 0
+        for i, (t, frame) in enumerate(_chain(first, frames)):
+            if max_seconds is not None and t >= max_seconds:
+                return
+            if i % every == 0:
+                yield i, t, frame
+                kept += 1
+                if kept >= max_frames:
+                    return
+            if time.monotonic() - t0 > deadline:
+                raise VideoDecodeError(
+                    f"Decoding {what.lower() if what == 'The file' else what} took more than "
+                    f"{deadline:.0f} s (a damaged or unusual video?). Analyse fewer seconds "
+                    f"or re-encode it as MP4 (H.264).")
+    return gen()
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _iter_av(data, what, max_pixels, max_duration, max_seconds):
+    import av
+    container = _open(data, what)
+    try:
+        stream = _video_stream(container, what)
+        info = _stream_info(container, stream)
+        if info.width * info.height > max_pixels:
+            raise VideoDecodeError(
+                f"{what} is {info.width}×{info.height} pixels per frame; the limit is "
+                f"{max_pixels / 1e6:.1f} megapixels (4K). Scale it down (for example to "
+                f"1280×720) and try again.")
+        if info.duration > max_duration and (max_seconds is None or max_seconds > max_duration):
+            raise VideoDecodeError(
+                f"{what} lasts {info.duration:.0f} s; the limit is {max_duration:.0f} s. "
+                f"Analyse only the first seconds, or cut the clip.")
+    except BaseException:
+        container.close()
+        raise
+
+    def gen():
+        start = None
+        try:
+            for n, frame in enumerate(container.decode(stream)):
+                if frame.width * frame.height > max_pixels:   # a stream can change size
+                    raise VideoDecodeError(f"{what} has frames larger than the limit of "
+                                           f"{max_pixels / 1e6:.1f} megapixels.")
+                t = frame.time
+                if t is None:
+                    t = n / info.fps if info.fps else float(n)
+                start = t if start is None else start
+                yield float(t - start), frame.to_ndarray(format="rgb24")
+        except VideoDecodeError:
+            raise
+        except (av.error.FFmpegError, EOFError, ValueError) as exc:
+            if start is None:
+                raise VideoDecodeError(f"{what} is damaged: no frame could be decoded "
+                                       f"({_short(exc)}). Export it again.") from None
+            return   # a cut-off file: keep the frames decoded so far
+        finally:
+            container.close()
+    return gen()
+
+
+def _pil_open(data: bytes, what: str):
+    from PIL import Image
+    try:
+        im = Image.open(io.BytesIO(data))
+        return im
+    except Exception as exc:  # noqa: BLE001
+        raise VideoDecodeError(f"{what} is a damaged GIF/WebP ({_short(exc)}).") from None
+
+
+def _pil_durations(im) -> list[float]:
+    out = []
+    for i in range(getattr(im, "n_frames", 1)):
+        im.seek(i)
+        im.load()   # WebP sets "duration" on load
+        out.append(float(im.info.get("duration") or 100))   # milliseconds; 100 if unset
+    im.seek(0)
+    return out
+
+
+def _iter_animation(data, what, max_pixels):
+    from PIL import ImageSequence
+    im = _pil_open(data, what)
+    w, h = im.size
+    if w * h > max_pixels:
+        raise VideoDecodeError(f"{what} is {w}×{h} pixels per frame; the limit is "
+                               f"{max_pixels / 1e6:.1f} megapixels.")
+
+    def gen():
+        t = 0.0
+        try:
+            for frame in ImageSequence.Iterator(im):
+                rgb = np.asarray(frame.convert("RGB"))   # WebP sets "duration" on load
+                dur = float(frame.info.get("duration") or 100) / 1000
+                yield t, rgb
+                t += dur
+        except Exception as exc:  # noqa: BLE001 - a cut-off animation keeps its frames
+            if t == 0.0:
+                raise VideoDecodeError(f"{what} is damaged ({_short(exc)}).") from None
+    return gen()
+
+
+def decode_video(data: bytes, max_frames: int = MAX_FRAMES, every: int = 1,
+                 max_seconds: float | None = None, name: str = "",
+                 max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+                 max_duration: float = MAX_DURATION, deadline: float = DEADLINE
+                 ) -> VideoClip:
+    """Decode an uploaded clip into RGB frames with their timestamps, safely and bounded.
+
+    Args:
+        data: the file's bytes (MP4, WebM, AVI, MOV, MKV ... anything FFmpeg demuxes;
+            animated GIF/WebP through Pillow). The content decides, not the name.
+        max_frames: keep at most this many frames (1-100,000).
+        every: keep every k-th decoded frame (1 = all).
+        max_seconds: analyse only the first ``max_seconds`` seconds (None = all); also
+            lets a clip longer than ``max_duration`` be read in part.
+        name: the file name, only to make messages clearer.
+        max_bytes, max_pixels, max_duration, deadline: the limits (bytes, pixels per
+            frame, declared seconds, wall-clock seconds of decoding).
+
+    Returns:
+        A :class:`VideoClip`: frames uint8 [N, H, W, 3], times float64 [N] (seconds from
+        the first frame), indices int64 [N].
+
+    Raises:
+        VideoDecodeError: empty, non-video, audio-only, corrupt, zero-frame, too long, too
+            large or too slow to decode. Nothing else escapes (bad arguments raise
+            ``ValueError``/``TypeError`` as usual).
+    """
+    what = f"{name!r}" if name else "The file"
+    data = _check_bytes(data, what, max_bytes)
+    if _is_animation(data):
+        info = probe_video(data, name, max_bytes)
+    else:
+        container = _open(data, what)
+        try:
+            info = _stream_info(container, _video_stream(container, what))
+        finally:
+            container.close()
+    idx, times, frames = [], [], []
+    try:
+        for i, t, frame in iter_video(data, max_frames, every, max_seconds, name, max_bytes,
+                                      max_pixels, max_duration, deadline):
+            if frames and frame.shape != frames[0].shape:
+                frame = _resize(frame, frames[0].shape[1], frames[0].shape[0])
+            idx.append(i)
+            times.append(t)
+            frames.append(frame)
+    except VideoDecodeError:
+        raise
+    except MemoryError:
+        raise VideoDecodeError(f"{what} needs more memory than this server has: analyse "
+                               f"fewer seconds or every k-th frame.") from None
+    # Stopped early: the frame budget was used up, or the clip goes on past max_seconds.
+    truncated = len(frames) >= max_frames or bool(
+        max_seconds is not None and info.duration > max_seconds)
+    return VideoClip(np.stack(frames), np.asarray(times, np.float64),
+                     np.asarray(idx, np.int64), info.fps, info.duration, info.format,
+                     info.codec, bool(truncated))
+
+
+def _resize(frame: np.ndarray, w: int, h: int) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.fromarray(frame).resize((w, h), Image.BILINEAR))
+
+
+def encode_video(frames, fps: float = 10.0, codec: str = "libx264", crf: int = 23) -> bytes:
+    """Encode frames as an MP4 (H.264, yuv420p, ``+faststart``) that browsers play.
+
+    Args:
+        frames: uint8 [N, H, W, 3] RGB or [N, H, W] grey (or a list of such frames), N >= 1.
+            Odd widths/heights are padded by one black pixel (yuv420p needs even sizes).
+        fps: frames per second (0.1-240).
+        codec: "libx264" (H.264, default) or "mpeg4" / "libvpx-vp9" (then a WebM file).
+        crf: H.264 quality (0 best - 51 worst; 23 is x264's default).
+
+    Returns:
+        The file's bytes.
+
+    Raises:
+        ValueError: no frames, wrong shape/dtype, fps out of range.
+    """
+    import av
+
+    from cvlib.validation import check_range
+    check_range("fps", fps, 0.1, 240)
+    arr = np.asarray(frames)
+    if arr.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 0-255; got {arr.dtype}.")
+    if arr.ndim == 3:
+        arr = np.repeat(arr[..., None], 3, -1)
+    if arr.ndim != 4 or arr.shape[-1] != 3 or len(arr) == 0:
+        raise ValueError(f"frames must be uint8 [N, H, W, 3] (or [N, H, W]) with N >= 1; "
+                         f"got shape {arr.shape}.")
+    n, h, w = arr.shape[:3]
+    if h % 2 or w % 2:
+        arr = np.pad(arr, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)))
+        h, w = arr.shape[1:3]
+    webm = codec == "libvpx-vp9"
+    # A temporary file, not BytesIO: "+faststart" (the index before the data, so a browser
+    # starts playing at once) rewrites the file in a second pass, which needs a real path.
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="cvlab-video-") as tmp:
+        path = f"{tmp}/out.{'webm' if webm else 'mp4'}"
+        options = {} if webm else {"movflags": "+faststart"}
+        with av.open(path, mode="w", options=options) as out:
+            stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+            stream.width, stream.height = w, h
+            stream.pix_fmt = "yuv420p"
+            if codec == "libx264":
+                stream.options = {"crf": str(int(crf)), "preset": "veryfast"}
+            for frame in arr:
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        with open(path, "rb") as f:
+            return f.read()

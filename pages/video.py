@@ -1,0 +1,306 @@
+"""Video page: a clip analysed frame by frame on a timeline, motion and optical flow,
+tracking, and a recurrent (CNN+GRU) model that sees what one frame cannot.
+
+Page = controls -> cvlib.video / cvlib.videoio -> show. The per-frame analysis runs in an
+AnalysisJob (the shared background-job machinery), polled by a fragment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from ui.streamlit_fix import require_router
+
+require_router()   # a deep link on a fresh server must go through app.py
+
+from cvlib import CVLibError, zoo
+from cvlib.jobs import JobBusy, current_job
+from cvlib.videoio import EXTENSIONS, MAX_BYTES
+from ui import video_charts
+from ui.downloads import CSV_MIME, csv_bytes
+from ui.i18n import t
+from ui.jobs import watch_session
+
+POLL_SECONDS = 0.5
+SAMPLES = ("moving_digit", "digit_scene")
+
+
+@dataclass
+class Controls:
+    data: bytes | None
+    name: str
+    every: int
+    max_seconds: float | None
+    max_frames: int
+
+
+def _available(task: str) -> list[str]:
+    return [n for n in zoo.list_models(task) if zoo.status(n) != "missing"]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sample(kind: str, seed: int):
+    from cvlib.video import sample_clip
+    return sample_clip(kind, seed)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _decode(key: str, _data: bytes, every: int, max_seconds, max_frames: int):
+    from cvlib.videoio import decode_video
+    return decode_video(_data, max_frames=max_frames, every=every, max_seconds=max_seconds)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _sequence(name: str):
+    import cvlib
+    return cvlib.load("sequence", name)
+
+
+def controls() -> Controls:
+    with st.sidebar:
+        st.subheader(t("vid_input"))
+        source = st.radio(t("vid_source"), ["sample", "upload"], key="vid_source",
+                          format_func=lambda s: t("vid_source_" + s))
+        if source == "sample":
+            kind = st.selectbox(t("vid_sample"), SAMPLES, key="vid_sample",
+                                format_func=lambda s: t("vid_sample_" + s))
+            seed = int(st.number_input(t("vid_seed"), 0, 9999, 0, key="vid_seed"))
+            data, _ = _sample(kind, seed)
+            name = f"{kind}_{seed}.mp4"
+        else:
+            up = st.file_uploader(t("vid_upload"), type=list(EXTENSIONS), key="vid_upload",
+                                  help=t("vid_limits", mb=MAX_BYTES // 2**20))
+            data, name = (up.getvalue(), up.name) if up is not None else (None, "")
+        every = int(st.number_input(t("vid_every"), 1, 100, 1, key="vid_every"))
+        secs = float(st.number_input(t("vid_max_seconds"), 0.0, 600.0, 0.0, step=5.0,
+                                     key="vid_max_seconds", help=t("vid_max_seconds_help")))
+        max_frames = int(st.number_input(t("vid_max_frames"), 2, 1000, 400, step=50,
+                                         key="vid_max_frames"))
+    return Controls(data, name, every, secs or None, max_frames)
+
+
+# --- analysis job -------------------------------------------------------------------------
+
+def _job():
+    return st.session_state.get("vid_job")
+
+
+def start(clip, model: str) -> None:
+    from cvlib.video import AnalysisConfig, AnalysisJob
+    mine = _job()
+    if mine is not None and mine.running:
+        return
+    if current_job() is not None:
+        st.session_state["vid_notice"] = t("vid_busy")
+        return
+    try:
+        job = AnalysisJob(AnalysisConfig(clip, model)).start()
+    except JobBusy:
+        st.session_state["vid_notice"] = t("vid_busy")
+        return
+    st.session_state.update(vid_job=job, vid_notice="")
+    st.session_state.pop("vid_shown_done", None)
+    watch_session(job)
+
+
+def stop() -> None:
+    job = _job()
+    if job is not None and job.running:
+        job.stop()
+
+
+def progress_body() -> None:
+    """Progress bar with frames per second and ETA (a fragment while the job runs)."""
+    job = _job()
+    if job is None:
+        return
+    s = job.snapshot()
+    frac = s.done / s.total if s.total else 0.0
+    eta = f"{s.eta:.0f} s" if s.eta is not None else "–"
+    st.progress(min(frac, 1.0), text=t("vid_progress", done=s.done, total=s.total,
+                                       fps=s.fps, eta=eta, status=t("status_" + s.status)))
+    if s.status == "failed":
+        st.error(t("vid_failed", err=s.error))
+    if s.finished and st.session_state.get("vid_shown_done") is not job:
+        st.session_state["vid_shown_done"] = job
+        st.rerun()
+
+
+# --- sections -----------------------------------------------------------------------------
+
+def timeline_section(key: str, clip) -> None:
+    from cvlib import video
+    models = [m for task in ("classify", "detect", "segment") for m in _available(task)]
+    models.sort(key=lambda m: m != "mnist_cnn")   # the worked example first
+    model = st.selectbox(t("vid_model"), models, key="vid_model",
+                         format_func=lambda m: f"{m} ({zoo.get(m).task})")
+    job = _job()
+    running = job is not None and job.running
+    a, b, _ = st.columns([1, 1, 4])
+    a.button(t("vid_analyse"), type="primary", key="vid_start", on_click=start,
+             args=(clip, model), disabled=running, icon=":material/play_arrow:")
+    b.button(t("stop"), key="vid_stop", on_click=stop, disabled=not running,
+             icon=":material/stop:")
+    if st.session_state.get("vid_notice"):
+        st.error(st.session_state["vid_notice"])
+    st.fragment(progress_body, run_every=POLL_SECONDS if running else None)()
+    result = job.result if job is not None and not running else None
+    if result is None or result.clip is not clip or not result.records:
+        st.info(t("vid_timeline_empty"))
+        return
+    recs, names = result.records, video.class_names_of(result.model)
+    times = [r.time for r in recs]
+    cuts = [float(clip.times[c]) for c in video.motion(clip.frames).cuts] \
+        if len(clip) > 1 else []
+    pick = st.select_slider(t("vid_scrub"), options=list(range(len(recs))), key="vid_scrub",
+                            format_func=lambda i: f"{recs[i].index} · {recs[i].time:.2f} s")
+    rec = recs[pick]
+    st.plotly_chart(video_charts.timeline(times, _series(recs, result.task), _labels(),
+                                          cuts, rec.time, t("vid_y_" + result.task)),
+                    key="vid_timeline")
+    frame = clip.frames[list(clip.indices).index(rec.index)]
+    left, right = st.columns(2)
+    left.image(video.overlay_frame(frame, rec, result.model, names),
+               caption=t("vid_frame_caption", i=rec.index, s=rec.time), width="stretch")
+    if result.task == "detect":
+        tracks = video.track(recs)
+        right.image(video.draw_tracks(frame, tracks, rec.index), width="stretch",
+                    caption=t("vid_tracks", n=len(tracks)))
+    c1, c2 = st.columns(2)
+    c1.download_button(t("vid_csv"), csv_bytes(video.to_csv(recs, names)),
+                       file_name="timeline.csv", mime=CSV_MIME, key="vid_csv_btn",
+                       icon=":material/download:")
+    c2.download_button(t("vid_mp4"), data=lambda: _annotated(result, names),
+                       file_name="annotated.mp4", mime="video/mp4", key="vid_mp4_btn",
+                       icon=":material/movie:")
+
+
+def _annotated(result, names) -> bytes:
+    from cvlib import video
+    from cvlib.videoio import encode_video
+    pos = {int(i): k for k, i in enumerate(result.clip.indices)}
+    frames = np.stack([result.clip.frames[pos[r.index]] for r in result.records])
+    tracks = video.track(result.records) if result.task == "detect" else None
+    idx = result.clip.indices
+    step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+    fps = result.clip.fps / step if result.clip.fps else 10.0
+    return encode_video(video.annotate(frames, result.records, names, tracks, result.model),
+                        fps=float(min(max(fps, 0.5), 60.0)))
+
+
+def _series(recs, task: str) -> dict:
+    """The timeline's lines: the 3 most probable classes, the object count or class areas."""
+    if task == "classify":
+        probs = np.stack([r.result["probs"] for r in recs])
+        names = {i: lbl for r in recs for (lbl, _), i in zip(r.result["top"],
+                                                             r.result["top_index"])}
+        return {names.get(i, str(i)): probs[:, i] for i in np.argsort(-probs.mean(0))[:3]}
+    if task == "detect":
+        return {t("vid_count"): [r.result["count"] for r in recs]}
+    keys = sorted({k for r in recs for k in r.result["areas"] if k != "background"})
+    return {k: [r.result["areas"].get(k, 0.0) for r in recs] for k in keys}
+
+
+def _labels() -> dict:
+    return {k: t("vid_chart_" + k) for k in ("time", "cut", "energy", "threshold", "single",
+                                             "recurrent", "chance", "frame", "prob", "unit")}
+
+
+def motion_section(clip) -> None:
+    from cvlib import video
+    if len(clip) < 2:
+        st.info(t("vid_need_two"))
+        return
+    m = video.motion(clip.frames)
+    st.plotly_chart(video_charts.energy(clip.times[1:], m.energy,
+                                        [clip.times[c] for c in m.cuts], m.threshold,
+                                        _labels()), key="vid_energy")
+    st.caption(t("vid_cuts", n=len(m.cuts)))
+    busiest = int(np.argmax(m.energy))    # start where the most is moving
+    i = st.slider(t("vid_pair"), 0, len(clip) - 2, busiest, key="vid_pair")
+    gap = st.slider(t("vid_gap"), 1, min(10, len(clip) - 1 - i) or 1, 1, key="vid_gap") \
+        if len(clip) - 1 - i > 1 else 1
+    flow = video.optical_flow(clip.frames[i], clip.frames[i + gap])
+    step = max(8, max(flow.shape[:2]) // 40)
+    arrows = video.flow_arrows(flow, step=step, min_magnitude=0.3)
+    frame = clip.frames[i].copy()
+    moving = video.moving_mask(flow, 1.0)
+    frame[moving] = (0.5 * frame[moving] + [0, 127, 0]).astype(np.uint8)
+    a, b, c = st.columns([3, 3, 1])
+    a.image(video.draw_arrows(frame, arrows, scale=max(1.0, step / 4)), width="stretch",
+            caption=t("vid_arrows", n=len(arrows)))
+    b.image(video.flow_to_rgb(flow), width="stretch", caption=t("vid_wheel_caption"))
+    c.image(video.colour_wheel(), caption=t("vid_wheel_key"), width="stretch")
+    st.caption(t("vid_flow_note", px=float(np.hypot(*flow.reshape(-1, 2).T).max())))
+
+
+def sequence_section(clip, kind: str | None) -> None:
+    from cvlib.video import DIRECTION_NAMES
+    st.markdown(t("vid_seq_intro"))
+    models = _available("sequence")
+    if not models:
+        st.info(t("vid_seq_missing"))
+        return
+    if kind != "moving_digit":
+        st.info(t("vid_seq_hint"))
+    try:
+        model = _sequence(st.selectbox(t("vid_seq_model"), models, key="vid_seq_model"))
+    except CVLibError as exc:
+        st.error(str(exc))
+        return
+    from cvlib.video import as_clip
+    step = max(1, len(clip) // 20) if kind != "moving_digit" else 1
+    frames = as_clip(clip.frames[::step][:20])[..., 0].astype(np.uint8)
+    pred = model(frames)
+    single_d, _ = model.single_frames(frames)
+    target = pred.direction
+    st.image([f for f in frames], width=40, caption=[str(i + 1) for i in range(len(frames))])
+    a, b = st.columns(2)
+    a.metric(t("vid_seq_direction"), f"{DIRECTION_NAMES[pred.direction]} "
+             f"{t('vid_dir_' + str(pred.direction))}", f"{pred.direction_probs.max():.0%}")
+    b.metric(t("vid_seq_digit"), str(pred.digit), f"{pred.digit_probs.max():.0%}")
+    st.plotly_chart(video_charts.per_frame(single_d[:, target],
+                                           pred.direction_per_frame[:, target], _labels()),
+                    key="vid_seq_curve")
+    st.caption(t("vid_seq_curve_note"))
+    st.plotly_chart(video_charts.hidden_states(pred.hidden_states, _labels()),
+                    key="vid_seq_states")
+    st.caption(t("vid_seq_states_note", units=pred.hidden_states.shape[1]))
+
+
+def render() -> None:
+    st.title(t("vid_title"))
+    st.markdown(t("vid_intro"))
+    c = controls()
+    if c.data is None:
+        st.info(t("vid_empty"))
+        return
+    key = hashlib.sha256(c.data).hexdigest()[:16]
+    try:
+        with st.spinner(t("vid_decoding")):
+            clip = _decode(key, c.data, c.every, c.max_seconds, c.max_frames)
+    except CVLibError as exc:
+        st.error(str(exc))
+        return
+    w, h = clip.size
+    left, _ = st.columns([2, 3])
+    left.caption(t("vid_info", n=len(clip), w=w, h=h, fps=clip.fps, s=clip.duration,
+                   codec=clip.codec) + (" · " + t("vid_truncated") if clip.truncated else ""))
+    left.video(c.data)
+    kind = st.session_state.get("vid_sample") if st.session_state.get("vid_source") == \
+        "sample" else None
+    tabs = st.tabs([t("vid_tab_timeline"), t("vid_tab_motion"), t("vid_tab_sequence")])
+    with tabs[0]:
+        timeline_section(key, clip)
+    with tabs[1]:
+        motion_section(clip)
+    with tabs[2]:
+        sequence_section(clip, kind)
+    st.caption(t("vid_live_note"))
+
+
+render()

@@ -1,0 +1,72 @@
+"""AppTest: the Video page: a generated sample clip, the timeline job (its result read back
+after the job ends), the motion tab, the sequence model, and Chinese texts."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cvlib import zoo
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def video_page(lang: str = "en", **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = lang
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page("pages/video.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
+                     [h.value for h in at.title] + [e.value for e in at.error] +
+                     [i.value for i in at.info])
+
+
+@pytest.mark.needs(zoo.status("mnist_cnn") == "shipped", reason="mnist_cnn is not shipped")
+def test_sample_clip_timeline_job_and_downloads():
+    at = video_page()
+    assert at.title[0].value.startswith("Video")
+    assert "20 frames · 128×128 px" in texts(at)        # the sample, upscaled 2x
+    assert at.selectbox(key="vid_model").value == "mnist_cnn"
+    assert "Press Analyse" in texts(at)
+    at.button(key="vid_start").click().run()
+    job = at.session_state["vid_job"]
+    assert job.join(120), "the analysis job did not finish"
+    at.run()
+    assert not at.exception, at.exception
+    assert job.snapshot().status == "finished" and len(job.result.records) == 20
+    assert len(at.get("plotly_chart")) >= 2              # timeline + motion energy
+    assert len(at.get("download_button")) == 2           # CSV + annotated MP4
+    at.select_slider(key="vid_scrub").set_value(7).run()
+    assert not at.exception and at.select_slider(key="vid_scrub").value == 7
+
+
+def test_motion_tab_and_frame_pair():
+    at = video_page(vid_sample="digit_scene")
+    assert "40 frames · 128×128 px" in texts(at)
+    at.slider(key="vid_pair").set_value(10).run()
+    assert not at.exception
+    assert "Fastest motion here" in texts(at)
+
+
+@pytest.mark.needs(zoo.status("digit_motion") == "shipped",
+                   reason="digit_motion is not shipped: python -m cvlib train --task sequence "
+                          "--save digit_motion")
+def test_sequence_model_section():
+    at = video_page()
+    metrics = at.get("metric")
+    assert [m.label for m in metrics] == ["Direction at the first frame", "Digit"]
+    assert "Why one frame is not enough" in texts(at)
+
+
+def test_chinese_and_empty_upload():
+    at = video_page("zh", vid_source="upload")
+    assert at.title[0].value.startswith("视频")
+    assert "请在侧边栏选择示例片段或上传视频" in texts(at)
