@@ -169,3 +169,39 @@ def opacity_slider(key: str, default: float = 0.5) -> float:
 
     from ui.i18n import t
     return float(st.slider(t("overlay_opacity"), 0.0, 1.0, default, 0.05, key=key))
+
+
+def boundaries(image, labels, colour=(255, 221, 0)) -> np.ndarray:
+    """Draw the borders between regions of a label map (e.g. superpixels): uint8 RGB.
+
+    Args:
+        image: the picture (uint8, see module doc), [H, W(, C)].
+        labels: int [H, W] region indices, the picture's size.
+        colour: RGB of the border pixels.
+    """
+    img = as_rgb(image).copy()
+    lab = np.asarray(labels)
+    edge = np.zeros(lab.shape, bool)
+    edge[:, 1:] |= lab[:, 1:] != lab[:, :-1]
+    edge[1:, :] |= lab[1:, :] != lab[:-1, :]
+    img[edge] = colour
+    return img
+
+
+def disagreement(image, wrong, colour=(230, 30, 30), dim: float = 0.5) -> np.ndarray:
+    """The picture dimmed, with the pixels where prediction and truth differ in ``colour``.
+
+    Args:
+        image: the picture (uint8, see module doc).
+        wrong: bool [H, W], True where the two masks disagree (the picture's size).
+        dim: brightness kept for the agreeing pixels, in [0, 1].
+    """
+    img = as_rgb(image).astype(np.float32) * float(np.clip(dim, 0, 1))
+    img[np.asarray(wrong, bool)] = colour
+    return img.astype(np.uint8)
+
+
+def class_swatch(colour) -> str:
+    """CSS for a table cell showing a class colour (uint8 RGB triple)."""
+    r, g, b = (int(v) for v in colour)
+    return f"background-color: rgb({r}, {g}, {b}); color: rgb({r}, {g}, {b})"
