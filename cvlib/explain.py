@@ -8,7 +8,18 @@ float32 [H, W] at the input's resolution, so a page can lay them over the input 
 ``Prepared.to_original``, over the original picture).
 
 The gradient functions are compiled once per model and layer (``tf.function``), so a
-Grad-CAM costs about one forward and one backward pass (bench/recognize_latency.py).
+Grad-CAM costs about one forward and one backward pass (bench/recognize_latency.py). They
+are cached on the Classifier (or, for a plain keras.Model, on the model object itself),
+never in a module-level dict: dropping the classifier frees the model and its functions.
+
+Layers inside a nested sub-model (a transfer-learning model whose convolutional base is a
+``keras.Model`` used as a layer) are named ``"<base>/<layer>"`` and offered like the
+others; where a map cannot be computed, :class:`LayerError` says why in a sentence.
+
+Grad-CAM maps are laid onto the input through the layer's receptive-field geometry (the
+centre of each feature cell in input pixels, from the kernel sizes, strides and padding
+of the layers before it), not stretched corner to corner: a 3x3 map of the worked-example
+CNN covers input pixels 8.5-16.5, not 4-23.
 
 Example:
     >>> from cvlib.recognize import get_classifier
@@ -21,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +41,8 @@ from cvlib import CVLibError
 
 PERTURBATIONS = ("noise", "blur", "rotate", "brightness", "patch", "fgsm")
 _CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
-_fn_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_POOL_TYPES = ("MaxPooling2D", "AveragePooling2D")
+_CACHE_ATTR = "_cvlib_explain_cache"
 
 
 class LayerError(CVLibError, ValueError):
@@ -47,11 +58,21 @@ def _split(model):
     return model, (lambda x: x)
 
 
-def _cached(km, key, make):
-    per_model = _fn_cache.setdefault(km, {})
-    if key not in per_model:
-        per_model[key] = make()
-    return per_model[key]
+def _cached(model, key, make):
+    """The compiled function ``key`` of this model, made once. It lives on the
+    Classifier (``_cache``) or on the keras.Model itself, so it dies with it: a global
+    WeakKeyDictionary would not do, its values (functions closing over the model) would
+    keep their key alive forever."""
+    store = getattr(model, "_cache", None)
+    if not isinstance(store, dict):
+        km, _ = _split(model)
+        store = km.__dict__.get(_CACHE_ATTR)
+        if store is None:
+            store = {}
+            object.__setattr__(km, _CACHE_ATTR, store)   # untracked by Keras
+    if key not in store:
+        store[key] = make()
+    return store[key]
 
 
 def _as_batch(image) -> np.ndarray:
@@ -73,10 +94,25 @@ def _spatial(layer) -> bool:
     return len(shape) == 4 and (shape[1] or 2) > 1 and (shape[2] or 2) > 1
 
 
+def _is_model(layer) -> bool:
+    return hasattr(layer, "layers") and hasattr(layer, "inputs") and bool(layer.layers)
+
+
+def _own_layers(km) -> list:
+    return [l for l in km.layers if type(l).__name__ != "InputLayer"]
+
+
 def conv_layers(model) -> list[str]:
-    """Names of the convolution layers, input side first (for the feature-map picker)."""
+    """Names of the convolution layers, input side first (for the feature-map picker);
+    those of a nested sub-model as ``"<sub-model>/<layer>"``."""
     km, _ = _split(model)
-    return [l.name for l in km.layers if type(l).__name__ in _CONV_TYPES and _spatial(l)]
+    names = []
+    for l in _own_layers(km):
+        if _is_model(l):
+            names += [f"{l.name}/{n}" for n in conv_layers(l) if "/" not in n]
+        elif type(l).__name__ in _CONV_TYPES and _spatial(l):
+            names.append(l.name)
+    return names
 
 
 def cam_layers(model) -> list[str]:
@@ -87,24 +123,161 @@ def cam_layers(model) -> list[str]:
 
 
 def default_cam_layer(model) -> str:
-    """The last layer with a spatial output (H, W > 1): the usual Grad-CAM layer."""
+    """The last layer with a spatial output (H, W > 1): the usual Grad-CAM layer (inside
+    a nested sub-model when that is where the last spatial output comes from)."""
     km, _ = _split(model)
-    for layer in reversed(km.layers):
-        if _spatial(layer) and type(layer).__name__ not in ("InputLayer",):
+    for layer in reversed(_own_layers(km)):
+        if _spatial(layer):
+            if _is_model(layer):
+                inner = [l for l in _own_layers(layer) if _spatial(l) and not _is_model(l)]
+                if inner:
+                    return f"{layer.name}/{inner[-1].name}"
+                continue
             return layer.name
     raise LayerError(f"{km.name} has no layer with a spatial output; Grad-CAM needs a CNN.")
 
 
 def _layer(km, name: str):
+    """(nested sub-model or None, the layer) for ``name`` ("<layer>" or "<sub>/<layer>")."""
+    parent, _, inner = name.rpartition("/")
     try:
-        layer = km.get_layer(name)
+        holder = km.get_layer(parent) if parent else km
+        layer = holder.get_layer(inner)
     except ValueError:
         raise LayerError(f"layer must be one of {', '.join(conv_layers(km))}; got {name!r}."
                          ) from None
-    if not _spatial(layer):
+    if parent and not _is_model(holder):
+        raise LayerError(f"{parent!r} is not a sub-model; choose one of "
+                         f"{', '.join(conv_layers(km))}.")
+    if not _spatial(layer) or _is_model(layer):
         raise LayerError(f"layer {name!r} has no spatial output; choose one of "
                          f"{', '.join(conv_layers(km))}.")
-    return layer
+    return (holder if parent else None), layer
+
+
+def _chain(km) -> list | None:
+    """The model's layers in order if each takes the previous one's output (a Sequential
+    model or a straight functional one), else None."""
+    layers = _own_layers(km)
+    if type(km).__name__ == "Sequential":
+        return layers
+    if len(km.inputs) != 1 or len(km.outputs) != 1:
+        return None
+    prev = km.inputs[0]
+    for l in layers:
+        nodes = getattr(l, "_inbound_nodes", None) or []
+        if len(nodes) != 1 or len(nodes[0].input_tensors) != 1 \
+                or nodes[0].input_tensors[0] is not prev:
+            return None
+        prev = nodes[0].output_tensors[0]
+    return layers if prev is km.outputs[0] else None
+
+
+def _feature_model(km, name: str):
+    """fn(x) -> (feature maps of layer ``name``, the tensor feeding the head) as a
+    callable; top-level layers through one keras.Model, nested ones by running the outer
+    chain with the sub-model split at the layer.
+
+    Raises:
+        LayerError: the layer is inside a sub-model of a model that is not a straight
+            chain of layers (its outputs branch), so its maps cannot be reached.
+    """
+    import keras
+    holder, layer = _layer(km, name)
+    head_in, to_logits = _logits_from(km)
+    if holder is None:
+        return keras.Model(km.inputs, [layer.output, head_in]), to_logits
+    chain = _chain(km)
+    if chain is None:
+        raise LayerError(f"{name!r} lies inside the sub-model {holder.name!r} of a model "
+                         f"whose layers branch, so CV Lab cannot reach its maps; choose a "
+                         f"layer outside {holder.name!r}.")
+    split = keras.Model(holder.inputs, [layer.output, holder.outputs[0]])
+    last = chain[-1]
+    uses_logits = head_in is not km.outputs[0]
+
+    def run(x, training=False):
+        feats = None
+        h = x
+        for l in chain:
+            if uses_logits and l is last:
+                return feats, h          # the head's input: to_logits finishes it
+            if l is holder:
+                feats, h = split(h, training=training)
+            else:
+                h = l(h, training=training)
+        return feats, h
+    return run, to_logits
+
+
+def feature_geometry(model, layer: str, input_hw: tuple[int, int]):
+    """Where the cells of ``layer``'s feature map sit on the input.
+
+    Walks the layers from the input to ``layer`` (a straight chain of top-level layers)
+    with receptive-field arithmetic: a convolution or pooling of kernel k, stride s,
+    dilation d moves the first cell's centre by ((d(k-1)+1 - 1)/2 - left padding) times
+    the current jump and multiplies the jump by s.
+
+    Args:
+        input_hw: (H, W) of the model input.
+
+    Returns:
+        (start_y, jump_y, start_x, jump_x) in input pixels (cell i's centre is at
+        start + i * jump, pixel centres at integers), or None where the model is not a
+        straight chain (then maps are stretched over the input).
+    """
+    km, _ = _split(model)
+    if "/" in layer:
+        return None
+    chain = _chain(km)
+    if chain is None:
+        return None
+    geo = []
+    for axis, n in enumerate(input_hw):
+        start, jump = 0.0, 1.0
+        for l in chain:
+            kind = type(l).__name__
+            if kind in _CONV_TYPES[:3] or kind in _POOL_TYPES:
+                if kind in _POOL_TYPES:
+                    k, st, d = l.pool_size[axis], l.strides[axis], 1
+                else:
+                    k, st, d = l.kernel_size[axis], l.strides[axis], l.dilation_rate[axis]
+                ke = d * (k - 1) + 1
+                if l.padding == "same":
+                    out = -(-n // st)
+                    left = max((out - 1) * st + ke - n, 0) // 2
+                else:
+                    out = (n - ke) // st + 1
+                    left = 0
+                start += ((ke - 1) / 2 - left) * jump
+                jump *= st
+                n = out
+            elif _spatial(l) and l.output.shape[1 + axis] not in (None, n):
+                return None                   # a layer that resizes in a way not modelled
+            if l.name == layer:
+                if l.output.shape[1 + axis] not in (None, n):
+                    return None
+                break
+        else:
+            return None
+        geo += [start, jump]
+    return tuple(geo)
+
+
+def _to_input(m: np.ndarray, geometry, size: tuple[int, int]) -> np.ndarray:
+    """A feature-resolution map -> the input's (H, W), bilinear, through ``geometry``."""
+    h, w = size
+    if m.shape == (h, w) and geometry is None:
+        return m.astype(np.float32)
+    if geometry is None:
+        return _resize_map(m, size)
+    import cv2
+    sy, jy, sx, jx = geometry
+    ys = ((np.arange(h, dtype=np.float32) - sy) / jy)
+    xs = ((np.arange(w, dtype=np.float32) - sx) / jx)
+    map_x, map_y = np.meshgrid(xs, ys)
+    return cv2.remap(m.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
 
 
 def _logits_from(km):
@@ -130,11 +303,8 @@ def _cam_fn(model, layer_name: str):
     km, normalise = _split(model)
 
     def make():
-        import keras
         import tensorflow as tf
-        layer = _layer(km, layer_name)
-        head_in, to_logits = _logits_from(km)
-        sub = keras.Model(km.inputs, [layer.output, head_in])
+        sub, to_logits = _feature_model(km, layer_name)
 
         @tf.function(reduce_retracing=True)
         def fn(x, class_index):
@@ -149,7 +319,7 @@ def _cam_fn(model, layer_name: str):
             cam = tf.nn.relu(tf.reduce_sum(feats * weights[:, None, None, :], -1))[0]
             return cam, tf.nn.softmax(logits)[0], idx
         return fn
-    return _cached(km, ("cam", layer_name), make)
+    return _cached(model, ("cam", layer_name), make)
 
 
 def _resize_map(m: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -186,12 +356,14 @@ def grad_cam(model, image, class_index: int | None = None, layer: str | None = N
         float32 [H, W] in [0, 1].
     """
     import tensorflow as tf
-    km, _ = _split(model)
     x = _as_batch(image)
-    fn = _cam_fn(model, layer or default_cam_layer(model))
+    name = layer or default_cam_layer(model)
+    fn = _cam_fn(model, name)
     cam, _, _ = fn(tf.constant(x), tf.constant(-1 if class_index is None else int(class_index),
                                                tf.int32))
-    return _unit(_resize_map(cam.numpy(), x.shape[1:3]))
+    geometry = _cached(model, ("geometry", name, x.shape[1:3]),
+                       lambda: feature_geometry(model, name, x.shape[1:3]))
+    return _unit(_to_input(cam.numpy(), geometry, x.shape[1:3]))
 
 
 # --- feature maps ---------------------------------------------------------------------
@@ -208,9 +380,14 @@ def feature_maps(model, image, layer: str | None = None) -> np.ndarray:
     name = layer or conv_layers(model)[0]
 
     def make():
-        sub = keras.Model(km.inputs, _layer(km, name).output)
+        holder, target = _layer(km, name)
+        if holder is None:
+            sub = keras.Model(km.inputs, target.output)
+        else:
+            run, _ = _feature_model(km, name)
+            sub = lambda t, training=False: run(t, training)[0]   # noqa: E731
         return tf.function(lambda x: sub(normalise(x), training=False), reduce_retracing=True)
-    fn = _cached(km, ("maps", name), make)
+    fn = _cached(model, ("maps", name), make)
     return fn(tf.constant(_as_batch(image))).numpy()[0].astype(np.float32)
 
 
@@ -300,7 +477,7 @@ def _grad_input_fn(model, kind: str):
                     target = logits[0, idx]
             return tape.gradient(target, x)[0]
         return fn
-    return _cached(km, ("grad", kind), make)
+    return _cached(model, ("grad", kind), make)
 
 
 def saliency(model, image, class_index: int | None = None) -> np.ndarray:
@@ -343,12 +520,16 @@ def fgsm(model, image, epsilon: float, class_index: int | None = None) -> np.nda
 
 
 def _probs(model, x: np.ndarray) -> np.ndarray:
+    """What a classification reports for model inputs x (a Classifier's test-time
+    augmentation included, see ``Classifier.predict_probs``)."""
+    if hasattr(model, "predict_probs"):
+        return model.predict_probs(x)
     if hasattr(model, "probs"):
         return model.probs(x)
     import tensorflow as tf
     km, _ = _split(model)
-    fn = _cached(km, ("probs",), lambda: tf.function(lambda t: km(t, training=False),
-                                                      reduce_retracing=True))
+    fn = _cached(model, ("probs",), lambda: tf.function(lambda t: km(t, training=False),
+                                                         reduce_retracing=True))
     return fn(tf.constant(np.asarray(x, np.float32))).numpy()
 
 

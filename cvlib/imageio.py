@@ -7,9 +7,17 @@ not an image", "the picture is too large"):
 
 - formats: PNG, JPEG, WebP, BMP and GIF (first frame); anything else is refused;
 - pixel count: checked from the header *before* decoding, so a decompression bomb (a tiny
-  file that declares a huge picture) costs nothing;
-- modes: CMYK, 16-bit, palette, grey + alpha ... all become 8-bit RGB; transparent pixels
-  are laid on white (a drawing with a transparent background is ink on white paper);
+  file that declares a huge picture) costs nothing. A JPEG bigger than ``max_pixels`` (a
+  48 or 200 MP phone photo) is decoded at 1/2, 1/4 or 1/8 of its size by the decoder
+  itself (Pillow's ``draft`` mode: the DCT is scaled, the full picture never exists in
+  memory), up to ``MAX_DECLARED_PIXELS`` declared; other formats cannot be decoded
+  reduced and are refused above ``max_pixels`` (bench/decode_big_photo.py measures time
+  and peak memory);
+- modes: CMYK, 16-bit, palette, grey + alpha ... all become 8-bit RGB. 16-bit grey is
+  scaled by its bit depth (a 12-bit scan in a 16-bit PNG uses the whole 0-255 range).
+  Where a picture has transparency, the opaque pixels are the content: they are laid on
+  a background that contrasts with them (white ink on a transparent layer -> on black,
+  dark ink -> on white), never white on white;
 - orientation: the EXIF orientation tag of a phone photo is applied.
 
 Example:
@@ -31,7 +39,15 @@ from cvlib import CVLibError
 
 FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF")   # MPO = JPEG from some cameras
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif")
-MAX_PIXELS = 40_000_000   # 40 megapixels: any phone photo, not a decompression bomb
+MAX_PIXELS = 40_000_000   # at most 40 megapixels decoded into memory (about 120 MB RGB)
+# A JPEG may declare up to this many pixels: it is decoded reduced (draft mode) to fit
+# MAX_PIXELS. Beyond it (a gigapixel "bomb") every format is refused from the header.
+MAX_DECLARED_PIXELS = 256_000_000
+DRAFT_FORMATS = ("JPEG", "MPO")
+# Pillow refuses pictures over 2 x MAX_IMAGE_PIXELS in Image.open(); our own check, from
+# the header, comes first, so only raise Pillow's limit to ours (never lower it).
+if Image.MAX_IMAGE_PIXELS is not None and 2 * Image.MAX_IMAGE_PIXELS < MAX_DECLARED_PIXELS:
+    Image.MAX_IMAGE_PIXELS = MAX_DECLARED_PIXELS // 2
 MAX_BYTES = 20 * 1024 * 1024   # matches server.maxUploadSize in .streamlit/config.toml
 
 
@@ -39,16 +55,23 @@ class ImageDecodeError(CVLibError, ValueError):
     """The bytes are not an image CV Lab can read; the message says why and what to try."""
 
 
-def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "") -> Image.Image:
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
+                 max_declared_pixels: int = MAX_DECLARED_PIXELS) -> Image.Image:
     """Decode an uploaded file into an 8-bit RGB image.
 
     Args:
         data: the file's bytes.
-        max_pixels: refuse pictures with more pixels than this (checked before decoding).
+        max_pixels: the most pixels decoded into memory. A bigger JPEG is decoded reduced
+            by a power of two (1/2, 1/4 or 1/8 per side) so that it fits; a bigger
+            picture in another format is refused (checked before decoding).
         name: the file name, only to make messages clearer.
+        max_declared_pixels: refuse any picture whose header declares more pixels than
+            this (decompression bombs), whatever its format.
 
     Returns:
-        A loaded ``PIL.Image`` in mode "RGB" (the first frame of an animation).
+        A loaded ``PIL.Image`` in mode "RGB" (the first frame of an animation), at most
+        ``max_pixels`` pixels; ``size`` is the decoded size (the declared one is in
+        ``image.info["declared_size"]`` when the picture was reduced).
 
     Raises:
         ImageDecodeError: empty, cut-off, unknown-format, too large or otherwise unreadable
@@ -86,7 +109,20 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "") -> I
         if w < 1 or h < 1:
             raise ImageDecodeError(f"{what} has no pixels ({w}×{h}).")
         if w * h > max_pixels:
-            raise _too_large(what, (w, h), max_pixels)
+            if im.format not in DRAFT_FORMATS or w * h > max_declared_pixels:
+                jpeg = im.format in DRAFT_FORMATS
+                raise _too_large(what, (w, h), max_declared_pixels if jpeg else max_pixels,
+                                 None if jpeg or w * h > max_declared_pixels
+                                 else max_declared_pixels)
+            # JPEG: let the decoder scale the DCT by 1/2, 1/4 or 1/8 (libjpeg), the
+            # smallest reduction that fits; the full-size picture is never allocated.
+            k = 2
+            while -(-w // k) * -(-h // k) > max_pixels and k < 8:
+                k *= 2
+            im.draft("RGB", (-(-w // k), -(-h // k)))
+            if im.size[0] * im.size[1] > max_pixels:
+                raise _too_large(what, (w, h), max_pixels)
+            im.info["declared_size"] = (w, h)
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)                       # animated GIF/WebP/PNG: the first frame
         with warnings.catch_warnings():
@@ -110,37 +146,72 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "") -> I
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
-    """Any loaded PIL image -> 8-bit RGB, upright, transparency laid on white."""
+    """Any loaded PIL image -> 8-bit RGB, upright.
+
+    - 16/32-bit grey is scaled by its bit depth: the smallest 2**b - 1 (b >= 8) that holds
+      its maximum, so a 12-bit scan stored in a 16-bit PNG (0-4095) fills 0-255 instead
+      of using its bottom 6%.
+    - Transparency: the opaque pixels are the content. They are laid on black when they
+      are light (mean luminance > 127, e.g. white ink exported from a paint program) and
+      on white otherwise, so ink never disappears into its background.
+    """
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the picture
         pass
+    info = dict(im.info)
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16/32-bit grey: scale the real range to 0-255 (a plain convert would clip).
         a = np.asarray(im, dtype=np.float64)
-        hi = 65535.0 if a.max(initial=0) > 255 else 255.0
-        a = np.clip(a / hi * 255.0, 0, 255).round().astype(np.uint8)
-        return Image.fromarray(a, "L").convert("RGB")
+        top = float(a.max(initial=0))
+        bits = max(8, int(np.ceil(np.log2(top + 1)))) if top > 0 else 8
+        a = np.clip(a / (2.0 ** bits - 1) * 255.0, 0, 255).round().astype(np.uint8)
+        out = Image.fromarray(a, "L").convert("RGB")
+        out.info.update(info)
+        return out
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
     elif mode == "PA":
         im = im.convert("RGBA")
+    elif mode in ("L", "RGB") and "transparency" in im.info:
+        im = im.convert("RGBA")      # a tRNS colour key
     if im.mode in ("RGBA", "LA", "La", "RGBa"):
         rgba = im.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return im.convert("RGB")
+        out = Image.alpha_composite(Image.new("RGBA", rgba.size, _backdrop(rgba)),
+                                    rgba).convert("RGB")
+    else:
+        out = im.convert("RGB")
+    out.info.update({k: v for k, v in info.items() if k == "declared_size"})
+    return out
 
 
-def _too_large(what: str, size, max_pixels: int) -> ImageDecodeError:
+def _backdrop(rgba: Image.Image) -> tuple[int, int, int, int]:
+    """Black behind light opaque content, white behind dark (or fully opaque) content."""
+    a = np.asarray(rgba, np.float32)
+    alpha = a[..., 3] / 255.0
+    if alpha.min(initial=1.0) >= 1.0 or alpha.sum() == 0:
+        return (255, 255, 255, 255)
+    lum = a[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    mean = float((lum * alpha).sum() / alpha.sum())
+    return (0, 0, 0, 255) if mean > 127 else (255, 255, 255, 255)
+
+
+def _too_large(what: str, size, max_pixels: int,
+               jpeg_limit: int | None = None) -> ImageDecodeError:
     declared = f" ({size[0]:,}×{size[1]:,} pixels)" if size else ""
+    hint = (f" (a JPEG of up to {jpeg_limit / 1e6:.0f} megapixels is read at reduced size)"
+            if jpeg_limit else "")
     return ImageDecodeError(
         f"{what} declares a picture that is too large{declared}; the limit is "
-        f"{max_pixels / 1e6:.0f} megapixels. Resize it (for example to 2000 pixels on the "
-        f"long side) and try again.")
+        f"{max_pixels / 1e6:.0f} megapixels{hint}. Resize it (for example to 2000 pixels "
+        f"on the long side) or save it as JPEG, and try again.")
 
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text if len(text) < 120 else text[:117] + "…"
+
+
+# Videos: decoded and encoded by cvlib.videoio (PyAV); re-exported here so every upload,
+# image or video, goes through cvlib.imageio.
+from cvlib.videoio import VideoDecodeError, decode_video, encode_video  # noqa: E402,F401

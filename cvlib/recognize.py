@@ -6,9 +6,10 @@
 - ``preprocess``: a decoded RGB picture -> the model's input, uint8-range [H, W, C] 0-255,
   plus the mapping back to the picture (so a heatmap can be laid over the original):
     * 28x28x1 models (mnist_cnn, fashion_cnn, Train-page runs): the MNIST way —
-      grayscale, invert when the background is light, crop to the ink, scale the ink to a
-      20x20 box (28x28 for clothes, as Fashion-MNIST was made) and centre it by its centre
-      of mass in 28x28;
+      grayscale, the ink found against its own paper whatever the paper's colour, the
+      light on it and the polarity (:func:`ink_map`), crop to the ink, scale the ink to a
+      20x20 box (28x28 for clothes, as Fashion-MNIST was made) and centre it by its
+      centre of mass in 28x28;
     * 32x32 photo models (cifar_cnn): several views of the photo resized to 32x32 RGB —
       the whole photo and a 3x3 grid of square crops of 60% of its shorter side, each
       also mirrored — and the answer of the view the model is surest about (a CIFAR-10
@@ -18,7 +19,12 @@
       MobileNetV3 and EfficientNetV2 normalise inside the model).
 - ``predict``: a ``tf.function``-compiled direct call of the model (not ``model.predict``,
   whose per-call set-up costs milliseconds that dominate one small image).
-- ``postprocess``: the top-k :class:`Prediction` list (plain data).
+- ``postprocess``: the top-k :class:`Prediction` list (plain data), with calibrated
+  confidences: ``softmax(logits / T)``, T fitted on held-out data by temperature scaling
+  (Guo et al. 2017; ``bench/calibrate.py`` stores T in models/manifest.json); and an
+  out-of-distribution score (the energy ``logsumexp(logits)``, Liu et al. 2020) compared
+  with the model's threshold: ``Result.unfamiliar`` = "this does not look like anything
+  I was trained on" (see :mod:`cvlib.calibration`).
 
 Example:
     >>> from cvlib.recognize import classify
@@ -38,6 +44,7 @@ from PIL import Image
 
 from cvlib import CVLibError
 from cvlib.imageio import decode_image, to_rgb
+from cvlib.predictor import Predictor
 
 IMAGENET_SIZE = 224
 # How each ImageNet model normalises uint8-range RGB: "none" = the model does it itself.
@@ -125,31 +132,111 @@ def as_pil(image) -> Image.Image:
     return to_rgb(Image.fromarray(a))
 
 
+WORK_SIDE = 560        # digit photos are analysed at most this big (20x the 28x28 input)
+BG_SIDE = 64           # ... and their paper/illumination estimated at this size
+MIN_CONTRAST = 0.12    # ink must differ from its paper by 12% of the paper's headroom
+MIN_LEVELS = 20        # ... and by 20 grey levels of 255, else the picture is "empty"
+
+
+def ink_map(grey: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """Where the ink is, independent of paper colour, light and polarity.
+
+    1. Polarity from ink vs paper: the paper is the picture's border ring; the ink is
+       what lies beyond the paper's range, darker (pen on paper) or lighter (chalk on a
+       board, an MNIST digit). Whichever side holds more such "excess" is the ink.
+    2. Illumination: the paper's brightness at every point is estimated by a
+       morphological closing (dark ink; opening for light ink) with a disk of 70% of the
+       shorter side, at ``BG_SIDE`` pixels, borders replicated (OpenCV ``morphologyEx``).
+       The disk is wider than any stroke, so the ink is filled with the paper around it,
+       and a closing leaves a linear fall-off of the light unchanged.
+    3. Ink = how far each pixel goes from its own paper towards black (or white), as a
+       fraction of the way: ``(paper - g) / paper`` for dark ink, the reflectance
+       contrast, which does not change when the light on the sheet halves.
+
+    Args:
+        grey: float32 [H, W] grey levels (any range; 0-255 for 8-bit pictures).
+
+    Returns:
+        (ink float32 [H, W] in [0, 1], dark_ink, paper level: median of the background
+        estimate, in the units of ``grey``).
+    """
+    import cv2
+    h, w = grey.shape
+    edge = max(1, min(h, w) // 20)
+    ring = np.concatenate([grey[:edge].ravel(), grey[-edge:].ravel(),
+                           grey[:, :edge].ravel(), grey[:, -edge:].ravel()])
+    lo, hi = np.percentile(ring, [5, 95])
+    dark = float(np.clip(lo - grey, 0, None).sum()) >= float(np.clip(grey - hi, 0, None).sum())
+    k = min(1.0, BG_SIDE / max(h, w))
+    small = cv2.resize(grey, (max(1, round(w * k)), max(1, round(h * k))),
+                       interpolation=cv2.INTER_AREA) if k < 1 else grey
+    side = max(3, int(0.7 * min(small.shape)) | 1)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, disk,
+                          borderType=cv2.BORDER_REPLICATE)
+    if bg.shape != grey.shape:
+        bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    top = max(255.0, float(grey.max()))
+    if dark:
+        ink = (bg - grey) / np.maximum(bg, 1.0)
+    else:
+        ink = (grey - bg) / np.maximum(top - bg, 1.0)
+    return np.clip(ink, 0, 1).astype(np.float32), dark, float(np.median(bg))
+
+
 def preprocess_digit(image: Image.Image, box: int = 20, size: int = 28) -> Prepared:
     """The MNIST way: a picture of a digit (or a sketch) -> uint8 [size, size, 1].
 
-    Grayscale; inverted when the background (the border pixels) is light, so the ink is
-    bright on black like MNIST; the background level subtracted and the contrast stretched;
-    cropped to the ink; scaled so its longer side is ``box`` pixels; placed in a
-    ``size`` x ``size`` frame so that its centre of mass is the centre.
+    Works on photos of paper in dim or uneven light, on dark or light paper and on either
+    polarity (see :func:`ink_map`): the ink becomes bright on black like MNIST, its
+    contrast stretched from the paper's noise floor to its peak; then cropped to the ink
+    (connected components, specks dropped), scaled so its longer side is ``box`` pixels
+    and placed in a ``size`` x ``size`` frame so that its centre of mass is the centre
+    (LeCun et al., MNIST). Big pictures are analysed at ``WORK_SIDE`` pixels; the
+    returned box, scale and offset are in the original's pixels.
+
+    Args:
+        image: an RGB (or L) PIL image of any size.
+        box: the ink's longer side in the output (20 for digits, 28 for clothes).
+        size: the output side.
+
+    Returns:
+        :class:`Prepared`; ``blank`` is True (and ``x`` all zero) when no ink stands out
+        from the paper by ``MIN_CONTRAST`` and ``MIN_LEVELS``.
     """
-    grey = np.asarray(image.convert("L"), np.float32)
+    import cv2
+    W, H = image.size
+    f = min(1.0, WORK_SIDE / max(W, H))
+    grey_img = image.convert("L")
+    if f < 1:
+        grey_img = grey_img.resize((max(1, round(W * f)), max(1, round(H * f))), Image.BOX)
+        f = grey_img.size[0] / W
+    grey = np.asarray(grey_img, np.float32)
     h, w = grey.shape
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > 127:
-        grey = 255.0 - grey
-        border = 255.0 - border
-    ink = np.clip(grey - np.median(border), 0, None)
-    peak = ink.max()
-    if peak < 30:       # nothing drawn: an empty frame
-        return Prepared(np.zeros((size, size, 1), np.uint8), (0, 0, w, h), size / max(w, h),
-                        (0.0, 0.0), (w, h), blank=True)
-    ink = ink * (255.0 / peak)
-    rows = np.flatnonzero((ink > 0.25 * 255).any(1))
-    cols = np.flatnonzero((ink > 0.25 * 255).any(0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    ink, dark, paper = ink_map(grey)
+    # a speck-proof peak (3x3 median) and the paper's noise floor (median + 4 MAD)
+    peak = float(cv2.medianBlur(ink, 3).max()) if min(h, w) >= 3 else float(ink.max())
+    med = float(np.median(ink))
+    floor = med + max(4 * 1.4826 * float(np.median(np.abs(ink - med))), 0.03)
+    headroom = paper if dark else max(255.0, float(grey.max())) - paper
+    if peak < MIN_CONTRAST or peak * headroom < MIN_LEVELS or peak <= floor:
+        return Prepared(np.zeros((size, size, 1), np.uint8), (0, 0, W, H), size / max(W, H),
+                        (0.0, 0.0), (W, H), blank=True)
+    ink = np.clip((ink - floor) / (peak - floor), 0, 1) * 255.0
+    mask = (ink > 0.25 * 255).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = [i + 1 for i in np.flatnonzero(areas >= max(2, 0.05 * areas.max()))] \
+        if n > 1 else []
+    if not keep:
+        return Prepared(np.zeros((size, size, 1), np.uint8), (0, 0, W, H), size / max(W, H),
+                        (0.0, 0.0), (W, H), blank=True)
+    x0 = int(min(stats[i, cv2.CC_STAT_LEFT] for i in keep))
+    y0 = int(min(stats[i, cv2.CC_STAT_TOP] for i in keep))
+    x1 = int(max(stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] for i in keep))
+    y1 = int(max(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in keep))
     crop = ink[y0:y1, x0:x1]
-    scale = box / max(y1 - y0, x1 - x0)
+    scale = box / max(y1 - y0, x1 - x0)          # input pixels per working pixel
     nw, nh = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
     small = np.asarray(Image.fromarray(crop, "F").resize((nw, nh), Image.LANCZOS), np.float32)
     small = np.clip(small, 0, 255)
@@ -165,8 +252,8 @@ def preprocess_digit(image: Image.Image, box: int = 20, size: int = 28) -> Prepa
     frame[max(oy, 0):oy + nh, max(ox, 0):ox + nw] = small[max(-oy, 0):size - oy,
                                                           max(-ox, 0):size - ox]
     x = np.clip(frame, 0, 255).round().astype(np.uint8)[..., None]
-    return Prepared(x, (float(x0), float(y0), float(x1), float(y1)), scale,
-                    (float(ox), float(oy)), (w, h))
+    return Prepared(x, (x0 / f, y0 / f, x1 / f, y1 / f), scale * f,
+                    (float(ox), float(oy)), (W, H))
 
 
 def preprocess_photo(image: Image.Image, size: int = 32, crop: bool = True) -> Prepared:
@@ -215,9 +302,14 @@ def photo_views(image: Image.Image, size: int = 32, crop: float = PHOTO_CROP,
 
 # --- classifiers ----------------------------------------------------------------------
 
-@dataclass
-class Classifier:
+@dataclass(repr=False, eq=False)
+class Classifier(Predictor):
     """A classification model with its preprocessing, compiled call and class names.
+
+    ``cvlib.load("classify", name)`` returns one (:meth:`from_name`): a registry name or a
+    Train-page run ``"run:<id>"``. Per-model compiled functions (the forward pass, the
+    Grad-CAM and gradient functions of :mod:`cvlib.explain`) are cached on this object,
+    so dropping the classifier frees its model (no global cache keeps it alive).
 
     Attributes:
         name: registry name (or "run:<id>" for a Train-page run).
@@ -226,6 +318,11 @@ class Classifier:
         class_names: one name per output.
         normalisation: "none" or "caffe" (applied inside the compiled call).
         digit_box: the ink box of the MNIST-way preprocessing (20 digits, 28 clothes).
+        temperature: T of temperature scaling (> 0; 1 = the raw softmax).
+        ood_kind, ood_threshold: the familiarity score ("energy" or "msp") and the value
+            below which an input is called unfamiliar (None: never).
+        calibration: the model's manifest figures (ECE before/after, reliability
+            diagram, AUROC), or None.
     """
 
     name: str
@@ -234,7 +331,29 @@ class Classifier:
     class_names: list[str]
     normalisation: str = "none"
     digit_box: int = 20
+    temperature: float = 1.0            # temperature scaling (Guo et al. 2017), 1 = none
+    ood_kind: str = "energy"            # familiarity score: "energy" or "msp"
+    ood_threshold: float | None = None  # below it: "not like anything I was trained on"
+    calibration: dict | None = None     # the manifest's figures (reliability diagram ...)
     _fn: object = field(default=None, repr=False)
+    _logit_fn: object = field(default=None, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)   # explain's compiled functions
+
+    task = "classify"
+
+    @classmethod
+    def from_name(cls, name: str) -> "Classifier":
+        """The classifier ``name``: a registry name (trained weights, sha256-checked) or
+        ``"run:<id>"``, a Train-page run from :class:`cvlib.runs.RunStore`.
+
+        Raises:
+            cvlib.zoo.UnknownModel, ModelUnavailable, ModelIntegrityError: registry names.
+            cvlib.runs.RunNotFound: no such run, or it has no weights.
+            UnsupportedModel: the model is not a classifier.
+        """
+        if name.startswith("run:"):
+            return classifier_from_run(name[4:])
+        return get_classifier(name)
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -282,11 +401,68 @@ class Classifier:
         return self._fn
 
     def probs(self, x: np.ndarray) -> np.ndarray:
-        """float32 [N, K] for uint8-range inputs [N, H, W, C] (or one [H, W, C])."""
+        """float32 [N, K] for uint8-range inputs [N, H, W, C] (or one [H, W, C]): one
+        forward pass per input, nothing else."""
         x = np.asarray(x, np.float32)
         if x.ndim == 3:
             x = x[None]
         return self.compiled()(x).numpy()
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """float32 [N, K] pre-softmax scores for uint8-range inputs [N, H, W, C] (the
+        input of a final softmax Dense layer times its kernel plus bias; ``log p`` for a
+        model that does not end in one)."""
+        x = np.asarray(x, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        if self._logit_fn is None:
+            import keras
+            import tensorflow as tf
+
+            from cvlib.explain import _logits_from
+            head_in, to_logits = _logits_from(self.model)
+            sub = keras.Model(self.model.inputs, head_in)
+            spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
+
+            @tf.function(input_signature=[spec], reduce_retracing=True)
+            def forward(t):
+                return to_logits(sub(self.normalise(t), training=False))
+            self._logit_fn = forward
+        return self._logit_fn(x).numpy()
+
+    def predict_logits(self, x: np.ndarray) -> np.ndarray:
+        """float32 [N, K]: :meth:`logits`, for photo models (32x32) the mean over each
+        input and its mirror image (test-time augmentation)."""
+        x = np.asarray(x, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        if self.kind != "photo":
+            return self.logits(x)
+        q = self.logits(np.concatenate([x, x[:, :, ::-1]]))
+        return (q[:len(x)] + q[len(x):]) / 2
+
+    def predict_probs(self, x: np.ndarray) -> np.ndarray:
+        """float32 [N, K]: the probabilities a classification reports for these model
+        inputs: ``softmax(predict_logits(x) / temperature)``, the calibrated confidence.
+        The robustness lab and the occlusion map use this, so with no disturbance they
+        show the prediction's own numbers."""
+        from cvlib.calibration import softmax
+        return softmax(self.predict_logits(x), self.temperature).astype(np.float32)
+
+    def familiarity(self, logits: np.ndarray) -> np.ndarray:
+        """float64 [N]: the out-of-distribution score of logits (higher = more like the
+        training data), see :func:`cvlib.calibration.ood_score`."""
+        from cvlib.calibration import ood_score
+        return ood_score(logits, self.ood_kind, self.temperature)
+
+    def _forward(self, views):
+        return self.predict_logits(np.stack([v.x for v in views]))
+
+    def postprocess(self, logits, views, top_k: int = 5):
+        from cvlib.calibration import softmax
+        probs = softmax(logits, self.temperature).astype(np.float32)
+        best = int(probs.max(1).argmax())
+        return self.top_k(probs[best], top_k), best
 
     def top_k(self, probs: np.ndarray, k: int = 5) -> list[Prediction]:
         k = max(1, min(int(k), len(probs)))
@@ -297,19 +473,25 @@ class Classifier:
         return self.class_names[index] if index < len(self.class_names) else f"class {index}"
 
     def __call__(self, image, top_k: int = 5) -> "Result":
+        """Classify one picture: the answer of the view the model is surest about.
+
+        Args:
+            image: file bytes, a PIL image or a uint8 array [H, W(, C)].
+            top_k: how many classes to return.
+
+        Returns:
+            :class:`Result` (plain data).
+        """
+        from cvlib.calibration import softmax
         views = self.views(image)
         t0 = time.perf_counter()
-        if len(views) == 1:
-            p = self.probs(views[0].x)[0]
-            best = 0
-        else:   # each view and its mirror image in one batch; average the pair
-            x = np.stack([v.x for v in views])
-            q = self.probs(np.concatenate([x, x[:, :, ::-1]]))
-            q = (q[:len(views)] + q[len(views):]) / 2
-            best = int(q.max(1).argmax())
-            p = q[best]
+        z = self._forward(views)          # each view (and, for photos, its mirror image)
         seconds = time.perf_counter() - t0
-        return Result(self.top_k(p, top_k), p, views[best], seconds, len(views), best)
+        preds, best = self.postprocess(z, views, top_k)
+        score = float(self.familiarity(z[best:best + 1])[0])
+        unfamiliar = self.ood_threshold is not None and score < self.ood_threshold
+        return Result(preds, softmax(z[best], self.temperature).astype(np.float32),
+                      views[best], seconds, len(views), best, score, bool(unfamiliar))
 
 
 @dataclass
@@ -322,6 +504,8 @@ class Result:
     seconds: float             # the compiled model call alone
     views: int = 1             # how many views of the picture the model was shown
     view: int = 0              # which of them answered (0: the whole picture)
+    familiarity: float = 0.0   # out-of-distribution score (higher = more like training)
+    unfamiliar: bool = False   # below the model's threshold: "not like my training data"
 
 
 def preprocess_imagenet(image: Image.Image, size: int = IMAGENET_SIZE) -> Prepared:
@@ -359,6 +543,24 @@ def classifier_from_model(model, name: str, class_names=None, dataset: str = "")
                       digit_box=28 if dataset == "fashion_mnist" else 20)
 
 
+def classifier_from_run(run_id: str) -> Classifier:
+    """The classifier of a Train-page run (architecture from its config, its weights).
+
+    Raises:
+        cvlib.runs.RunNotFound: no run ``run_id`` or it saved no weights.
+    """
+    from cvlib.data import CLASS_NAMES
+    from cvlib.runs import RunNotFound, RunStore
+    from cvlib.train import model_from_run
+    record = RunStore().get(run_id)
+    if not record.weights_path.exists():
+        raise RunNotFound(f"Run {run_id} has no saved weights (it may still be training "
+                          f"or have failed); choose a finished run.")
+    dataset = record.config.get("dataset", "mnist")
+    return classifier_from_model(model_from_run(record), f"run:{run_id}",
+                                 CLASS_NAMES.get(dataset), dataset)
+
+
 @functools.lru_cache(maxsize=8)
 def get_classifier(name: str) -> Classifier:
     """The registry model ``name`` with its trained weights, wrapped (cached per process).
@@ -374,7 +576,15 @@ def get_classifier(name: str) -> Classifier:
                                f"{', '.join(zoo.list_models('classify'))}.")
     model = zoo.load(name)
     names = zoo.class_names(name) if entry.source == "shipped" else None
-    return classifier_from_model(model, name, names, entry.dataset)
+    clf = classifier_from_model(model, name, names, entry.dataset)
+    if entry.source == "shipped":
+        cal = zoo.manifest_entry(name).get("calibration")
+        if cal:                  # written by bench/calibrate.py (temperature, threshold)
+            clf.temperature = float(cal.get("temperature", 1.0))
+            clf.ood_kind = cal.get("ood_score", "energy")
+            clf.ood_threshold = cal.get("ood_threshold")
+            clf.calibration = cal
+    return clf
 
 
 def build_classifier(name: str) -> Classifier:

@@ -5,7 +5,8 @@ Layout of one run (``<runs_dir>/<run_id>/``):
     config.json         the TrainConfig as a dict
     status.json         {"status": "running|finished|stopped|failed", "reason": ..., ...}
     history.csv         one row per epoch: epoch, loss, accuracy, val_loss, val_accuracy
-    metrics.json        test accuracy/loss, seconds, images per second, data source
+    metrics.json        test accuracy/loss, seconds, images per second, and which data
+                        the run was evaluated on: data_source, data_subset, data_fingerprint
     model.weights.h5    the weights (architecture = cvlib.nets.cnn from config.json)
     predictions.npz     test-set probabilities (float16) and labels, for the confusion matrix
     tb/                 TensorBoard logs: `tensorboard --logdir ~/.cvlab/runs`
@@ -40,6 +41,30 @@ HISTORY_KEYS = ("epoch_progress", "loss", "accuracy", "val_loss", "val_accuracy"
 
 class RunNotFound(CVLibError):
     """No run of that id in the runs folder."""
+
+
+def data_fingerprint(x: np.ndarray, y: np.ndarray) -> str:
+    """A short fingerprint of a test set: sha256 over its labels and images (uint8),
+    the first 16 hex digits. Two test sets with the same fingerprint hold the same
+    pictures in the same order.
+
+    Args:
+        x: images [N, H, W(, C)] (any dtype; hashed as uint8 after clipping 0-255; a
+            trailing channel axis of size 1 is ignored).
+        y: int labels [N].
+    """
+    import hashlib
+    h = hashlib.sha256()
+    y = np.ascontiguousarray(np.asarray(y).astype(np.int64))
+    x = np.asarray(x)
+    if x.ndim == 4 and x.shape[-1] == 1:      # [N, H, W, 1] and [N, H, W]: the same pictures
+        x = x[..., 0]
+    h.update(str((len(y),) + tuple(x.shape[1:])).encode())
+    h.update(y.tobytes())
+    if x.dtype != np.uint8:
+        x = np.clip(x, 0, 255).astype(np.uint8)
+    h.update(np.ascontiguousarray(x).tobytes())
+    return h.hexdigest()[:16]
 
 
 def runs_dir() -> Path:
@@ -118,6 +143,30 @@ class RunRecord:
     @property
     def weights_path(self) -> Path:
         return self.path / "model.weights.h5"
+
+    def test_images(self) -> np.ndarray | None:
+        """The test images this run was evaluated on, in the order of its predictions:
+        uint8 [N, H, W(, C)], or None when the data the chain finds now is not that data
+        (for example a run evaluated on the packaged subset, viewed after the full data
+        set became available: its pictures would be other digits).
+
+        Matched by the recorded ``data_fingerprint``; runs recorded before it existed are
+        matched by their labels (predictions.npz) and recorded data source.
+        """
+        from cvlib.data import DatasetUnavailable, load_dataset
+        preds = self.predictions()
+        try:
+            x, y, info = load_dataset(self.config.get("dataset", "mnist"), "test")
+        except (DatasetUnavailable, OSError, ValueError):
+            return None
+        if preds is not None and (len(preds[1]) != len(y) or
+                                  not np.array_equal(preds[1], y)):
+            return None
+        recorded = self.metrics.get("data_fingerprint")
+        if recorded:
+            return x if data_fingerprint(x, y) == recorded else None
+        source = self.metrics.get("data_source")
+        return x if source in (None, info.source) else None
 
     def predictions(self) -> tuple[np.ndarray, np.ndarray] | None:
         p = self.path / "predictions.npz"

@@ -210,7 +210,7 @@ class TrainResult:
                 "seconds": self.seconds, "images_per_second": self.images_per_second,
                 "stopped": self.stopped, "epochs_completed": self.epochs_completed,
                 "data_source": self.data_info.source, "data_subset": self.data_info.subset,
-                "data_fingerprint": self.data_fingerprint,
+                "data_fingerprint": self.data_fingerprint, "data_path": self.data_info.path,
                 "params": int(self.model.count_params())}
 
 
@@ -619,12 +619,9 @@ class TrainingJob(BackgroundJob):
 
     def _work(self) -> None:
         p = prepare(self.config)
-        tb = _TensorBoardWriter(self.store.path(self.run_id) / "tb") if self.store else None
         timing = {}
 
         def on_epoch(epoch, logs, history):
-            if tb is not None:
-                tb.write(epoch, logs)
             if self.store is not None:
                 self.store.write_history(self.run_id, history)
 
@@ -652,33 +649,18 @@ class TrainingJob(BackgroundJob):
         if self._stop.is_set():   # stopped while loading data
             raise StoppedBeforeStart()
         timing["t0"] = time.perf_counter()
+        callbacks = [progress, *_keras_callbacks(self.config)]
+        if self.store is not None:
+            # Keras's own TensorBoard callback: epoch scalars in tb/train and tb/validation
+            # (`tensorboard --logdir <runs dir>`); no graph, no profiling, so it costs
+            # one small write per epoch.
+            import keras
+            callbacks.append(keras.callbacks.TensorBoard(
+                str(self.store.path(self.run_id) / "tb"), write_graph=False,
+                update_freq="epoch", profile_batch=0))
         p.train_model.fit(p.x_train, p.y_train, batch_size=self.config.batch_size,
                           epochs=self.config.epochs, validation_data=p.val, shuffle=True,
-                          callbacks=[progress, *_keras_callbacks(self.config)], verbose=0)
-        if tb is not None:
-            tb.close()
-
-
-class _TensorBoardWriter:
-    """Epoch scalars in TensorBoard's layout: ``tb/train`` and ``tb/validation``."""
-
-    def __init__(self, root):
-        import tensorflow as tf
-        self._tf = tf
-        self.train = tf.summary.create_file_writer(str(root / "train"))
-        self.val = tf.summary.create_file_writer(str(root / "validation"))
-
-    def write(self, epoch: int, logs: dict):
-        for k, v in logs.items():
-            writer, name = (self.val, k[4:]) if k.startswith("val_") else (self.train, k)
-            with writer.as_default():
-                self._tf.summary.scalar(f"epoch_{name}", float(v), step=epoch)
-        self.train.flush()
-        self.val.flush()
-
-    def close(self):
-        self.train.close()
-        self.val.close()
+                          callbacks=callbacks, verbose=0)
 
 
 def model_from_run(record):

@@ -10,7 +10,6 @@ remedy rerun advance in fragments that rerun on a timer; their bodies
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from ui.streamlit_fix import require_router
@@ -21,7 +20,6 @@ require_router()   # a deep link on a fresh server must go through app.py
 from cvlib import learn
 from cvlib.learn_remedies import REMEDIES
 from ui.i18n import t
-
 from ui.learn_sections import backprop, losses, neuron, optimizers, playground, remedies, rnn
 from ui.learn_sections.common import SECTIONS
 from ui.learn_sections.playground import PG_DEFAULTS, playground_live  # noqa: F401 (tests)

@@ -22,8 +22,10 @@ require_router()   # a deep link on a fresh server must go through app.py
 from cvlib import CVLibError, samples, zoo
 from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
 from cvlib.runs import RunStore
-from ui import rec_charts
+from ui import overlay, rec_charts
+from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t
+from ui.state import keep_settings
 
 SOURCES = ("samples", "upload", "camera", "draw")
 MAX_IMAGES = 12
@@ -49,16 +51,10 @@ def _run_models() -> dict[str, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def _classifier(key: str):
-    from cvlib.recognize import classifier_from_model, get_classifier
-    if key.startswith("run:"):
-        from cvlib.data import CLASS_NAMES
-        from cvlib.train import model_from_run
-        record = RunStore().get(key[4:])
-        dataset = record.config.get("dataset", "mnist")
-        clf = classifier_from_model(model_from_run(record), key, CLASS_NAMES.get(dataset),
-                                    dataset)
-    else:
-        clf = get_classifier(key)
+    # a registry name or "run:<id>"; the explanation functions are cached on the returned
+    # classifier, so evicting it here frees its model (memory bounded by max_entries)
+    import cvlib
+    clf = cvlib.load("classify", key)
     clf.probs(np.zeros((1, *clf.input_shape), np.uint8))   # trace now: latencies shown are warm
     return clf
 
@@ -245,10 +241,35 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
                      which=t("rec_view_crop" if res.view else "rec_view_whole")))
     if res.prepared.blank:
         st.warning(t("rec_blank"))
+    elif res.unfamiliar:
+        st.warning(t("rec_unfamiliar", score=f"{res.familiarity:.1f}",
+                     threshold=f"{clf.ood_threshold:.1f}"), icon=":material/help:")
     if clf.kind == "digit":
         st.caption(t("rec_digit_prep"))
     elif clf.kind == "photo":
         st.info(t("rec_cifar_only", classes=", ".join(clf.class_names)))
+    show_calibration(clf, index)
+
+
+def show_calibration(clf, index: int) -> None:
+    """How far to trust the confidence: the reliability diagram before and after
+    temperature scaling, from the model's manifest entry (bench/calibrate.py)."""
+    cal = clf.calibration
+    with st.expander(t("rec_cal_title")):
+        if not cal:
+            st.caption(t("rec_cal_none"))
+            return
+        st.caption(t("rec_cal_help", t=f"{cal['temperature']:.2f}",
+                     before=f"{cal['ece_before']:.2%}", after=f"{cal['ece_after']:.2%}"))
+        st.plotly_chart(rec_charts.reliability_chart(
+            cal["reliability_before"], cal["reliability_after"],
+            {"before": t("rec_cal_before"), "after": t("rec_cal_after"),
+             "ideal": t("rec_cal_ideal"), "x": t("rec_cal_x"), "y": t("rec_cal_y")}),
+            key=f"rec_cal_{index}", config={"displayModeBar": False})
+        auc = cal.get("auroc", {})
+        if auc:
+            st.caption(t("rec_ood_help", pct=f"{1 - cal.get('test_flagged', 0.05):.0%}",
+                         figures=", ".join(f"{k}: {v['energy']:.3f}" for k, v in auc.items())))
 
 
 def results_table(items: list[Analysed]) -> None:
@@ -267,8 +288,8 @@ def results_table(items: list[Analysed]) -> None:
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch", column_config={
         t("rec_col_score"): st.column_config.NumberColumn(format="percent")})
-    st.download_button(t("rec_csv"), df.to_csv(index=False), file_name="cvlab_predictions.csv",
-                       mime="text/csv", key="rec_csv_btn", on_click="ignore")
+    st.download_button(t("rec_csv"), csv_bytes(df), file_name="cvlab_predictions.csv",
+                       mime=CSV_MIME, key="rec_csv_btn", on_click="ignore")
 
 
 def show_why(item: Analysed, model_key: str) -> None:
@@ -298,10 +319,12 @@ def show_why(item: Analysed, model_key: str) -> None:
         st.caption(t("rec_cam_help"))
         heat = _grad_cam(model_key, x, int(class_index), layer)
         c1, c2 = st.columns([2, 1])
-        c1.image(rec_charts.overlay(thumb, res.prepared.to_original(heat, size), alpha),
+        c1.image(overlay.heatmap(thumb, res.prepared.to_original(heat, size), alpha),
                  caption=t("rec_cam_on_original"), width="stretch")
-        c2.image(rec_charts.enlarge(rec_charts.overlay(x, heat, alpha), 224),
+        c2.image(rec_charts.enlarge(overlay.heatmap(x, heat, alpha), 224),
                  caption=t("rec_cam_on_input"), width="stretch")
+        st.plotly_chart(rec_charts.colour_bar(t("rec_bar_none"), t("rec_bar_most")),
+                        key="rec_cam_bar", config={"displayModeBar": False})
     with tabs[1]:
         names = conv_layers(clf)
         layer = st.selectbox(t("rec_layer"), names, key="rec_maps_layer")
@@ -315,15 +338,24 @@ def show_why(item: Analysed, model_key: str) -> None:
                           max(2, side // 4), key="rec_occ_patch")
         st.caption(t("rec_occ_help"))
         occ = _occlusion(model_key, x, int(class_index), int(patch))
-        st.image(rec_charts.enlarge(rec_charts.overlay(x, occ, 0.6, signed=True), 336),
-                 width=336, caption=t("rec_occ_caption"))
+        # the drops are often a few percent: scale the colours to the largest one, and say so
+        top = max(float(np.abs(occ).max()), 1e-3)
+        a, b = st.columns(2)
+        a.image(overlay.heatmap(thumb, res.prepared.to_original(occ / top, size),
+                                0.6, signed=True), caption=t("rec_occ_on_original"),
+                width="stretch")
+        b.image(rec_charts.enlarge(overlay.heatmap(x, occ / top, 0.6, signed=True), 336),
+                width=336, caption=t("rec_occ_caption"))
+        st.plotly_chart(rec_charts.colour_bar(f"−{top:.1%}", f"+{top:.1%}", middle="0",
+                                              title=t("rec_occ_bar")),
+                        key="rec_occ_bar", config={"displayModeBar": False})
     with tabs[3]:
         st.caption(t("rec_sal_help"))
         sal = _saliency(model_key, x, int(class_index))
         a, b = st.columns(2)
         a.image(rec_charts.enlarge((sal * 255).astype(np.uint8), 336), width=336,
                 caption=t("rec_sal_caption"))
-        b.image(rec_charts.enlarge(rec_charts.overlay(x, sal, 0.6), 336), width=336,
+        b.image(rec_charts.enlarge(overlay.heatmap(x, sal, 0.6), 336), width=336,
                 caption=t("rec_cam_on_input"))
     with tabs[4]:
         robustness_lab(model_key, x, res)
@@ -344,7 +376,7 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
     p = Perturbation(**settings)
     d = _direction(model_key, x) if p.fgsm else None
     xp = perturb(x, p, d)
-    probs = clf.probs(xp)[0]
+    probs = clf.predict_probs(xp)[0]   # what the prediction reports: same views, same number
     top = int(np.argmax(probs))
     a, b = st.columns([1, 2])
     a.image(rec_charts.enlarge(xp, 224), width=224, caption=t("rec_lab_input"))
@@ -378,6 +410,10 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
 # --- page ---------------------------------------------------------------------------
 
 def render() -> None:
+    # they survive a visit to another page (ui/state.py); the layer boxes and samples
+    # depend on the model, so they are left out
+    keep_settings("rec_model", "rec_top_k", "rec_source", "rec_stroke", "rec_cam_alpha",
+                  *(f"rec_lab_{key}" for key, *_ in LAB))
     st.title(t("rec_title"))
     st.write(t("rec_intro"))
     runs = _run_models()

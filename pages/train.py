@@ -350,7 +350,7 @@ def show_downloads(record) -> None:
     if record.status.get("status") in ("finished", "stopped") and st.button(
             t("open_in_recognize"), key=f"rec_{record.run_id}", icon=":material/image_search:"):
         # The Recognize page lists runs with weights as "run:<id>" in its model choice.
-        open_in("recognize", "pages/recognize.py", rec_model=f"run:{record.run_id}")
+        open_in("recognize", rec_model=f"run:{record.run_id}")
 
 
 def show_code(record) -> None:

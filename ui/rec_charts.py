@@ -44,40 +44,49 @@ def sweep_chart(values, clean_probs, top_probs, flip: float | None, current: flo
     return fig
 
 
-def _jet(v: np.ndarray) -> np.ndarray:
-    """float [0, 1] -> uint8 RGB, a blue-cyan-yellow-red colour map."""
-    v = np.clip(v, 0, 1)[..., None]
-    r = np.clip(1.5 - np.abs(4 * v - 3), 0, 1)
-    g = np.clip(1.5 - np.abs(4 * v - 2), 0, 1)
-    b = np.clip(1.5 - np.abs(4 * v - 1), 0, 1)
-    return (np.concatenate([r, g, b], -1) * 255).astype(np.uint8)
-
-
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5,
-            signed: bool = False) -> np.ndarray:
-    """Lay a heatmap over a picture: uint8 RGB [H, W, 3].
+def reliability_chart(before: dict, after: dict, labels: dict) -> go.Figure:
+    """Reliability diagram: accuracy against mean confidence per confidence bin, before
+    and after temperature scaling, with the diagonal of perfect calibration.
 
     Args:
-        image: uint8 [H, W], [H, W, 1] or [H, W, 3].
-        heat: float map of any size (resized to the picture); [0, 1], or [-1, 1] if signed.
-        alpha: opacity of the heatmap.
+        before, after: ``cvlib.calibration.reliability`` dicts (confidence, accuracy, count).
+        labels: "before", "after", "ideal", "x", "y" texts.
     """
-    img = np.asarray(image)
-    if img.ndim == 3 and img.shape[-1] == 1:
-        img = img[..., 0]
-    if img.ndim == 2:
-        img = np.stack([img] * 3, -1)
-    h, w = img.shape[:2]
-    heat = np.asarray(heat, np.float32)
-    if heat.shape != (h, w):
-        heat = np.asarray(Image.fromarray(heat, "F").resize((w, h), Image.BILINEAR))
-    if signed:
-        heat = (heat + 1) / 2
-    colour = _jet(heat).astype(np.float32)
-    # cold regions only tinted, hot ones strongly: the picture stays readable
-    a = alpha * (0.3 + 0.7 * np.clip(np.abs(heat * 2 - 1) if signed else heat, 0, 1))[..., None]
-    out = img.astype(np.float32) * (1 - a) + colour * a
-    return np.clip(out, 0, 255).astype(np.uint8)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=labels["ideal"],
+                             line=dict(color="#999", dash="dot")))
+    for data, name, colour in ((before, labels["before"], "#999999"),
+                               (after, labels["after"], BAR_COLOR)):
+        pts = [(c, a, n) for c, a, n in zip(data["confidence"], data["accuracy"],
+                                            data["count"]) if n]
+        fig.add_trace(go.Scatter(
+            x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers", name=name,
+            line=dict(color=colour), customdata=[p[2] for p in pts],
+            hovertemplate="%{x:.1%} → %{y:.1%} (n=%{customdata})<extra></extra>"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(title=labels["x"], range=[0, 1], tickformat=".0%"),
+                      yaxis=dict(title=labels["y"], range=[0, 1.02], tickformat=".0%"),
+                      legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def colour_bar(low: str, high: str, scale: str = "Turbo", middle: str = "",
+               title: str = "") -> go.Figure:
+    """A thin horizontal colour bar for a heat map drawn with ``ui.overlay.heatmap``:
+    the same plotly colour scale, labelled at its ends (and middle, for signed maps)."""
+    n = 64
+    ticks = {0: low, n - 1: high}
+    if middle:
+        ticks[(n - 1) // 2] = middle
+    fig = go.Figure(go.Heatmap(z=[list(range(n))], colorscale=scale, showscale=False,
+                               hoverinfo="skip"))
+    fig.update_layout(height=70 if title else 56, margin=dict(l=10, r=10, t=22 if title else 4,
+                                                              b=22),
+                      title=dict(text=title, font=dict(size=12)) if title else None,
+                      xaxis=dict(tickvals=list(ticks), ticktext=list(ticks.values()),
+                                 showgrid=False, zeroline=False),
+                      yaxis=dict(visible=False))
+    return fig
 
 
 def enlarge(image: np.ndarray, size: int = 224) -> np.ndarray:
