@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.streamlit_fix import keep_keras_session, require_router
-from ui.handoff import deliver
+from ui.handoff import deliver, pending_target
 from ui.i18n import LANGS, resend_translated_choices, t
 
 keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
@@ -28,9 +28,13 @@ def home() -> None:
     st.write(t("tagline"))
 
     st.header(t("pages_title"))
+    # The link holds the page name only; the description beside it wraps (a page_link
+    # label is one line, cut without an ellipsis).
     for key, page in PAGE_OBJECTS.items():
-        st.page_link(page, label=f"**{t('nav_' + key)}** — {t('page_' + key + '_desc')}",
-                     icon=page.icon)
+        name, about = st.columns([1, 5], vertical_alignment="center")
+        with name:
+            st.page_link(page, label=f"**{t('nav_' + key)}**", icon=page.icon)
+        about.markdown(_sentence(t("page_" + key + "_desc")))
 
     st.header(t("map_title"))
     left, right = st.columns(2)
@@ -56,7 +60,7 @@ def home() -> None:
     manifest = zoo.read_manifest().get("models", {})
     badge = {"shipped": "green", "cached": "blue", "missing": "red", "full": "green",
              "subset": "orange"}
-    lines = [_row(t("col_model"), t("col_task"), t("col_status"), t("col_accuracy"),
+    lines = [_row(t("col_model"), t("col_task"), t("col_status"), t("col_quality"),
                   t("col_about")), _row(*["---"] * 5)]
     missing = []
     for name in zoo.list_models():
@@ -64,10 +68,12 @@ def home() -> None:
         state = zoo.status(name)
         if state == "missing" and e.source == "keras-cache":
             missing.append(name)
-        acc = manifest.get(name, {}).get("metrics", {}).get("test_accuracy")
-        lines.append(_row(f"`{name}`", e.task, f":{badge[state]}-badge[{t('status_' + state)}]",
-                          f"{acc:.2%}" if acc else "", e.description))
+        lines.append(_row(f"`{name}`", _text("task_" + e.task, e.task),
+                          f":{badge[state]}-badge[{t('status_' + state)}]",
+                          quality(manifest.get(name, {}).get("metrics", {})) or "–",
+                          _text("model_desc_" + name, e.description)))
     st.markdown("\n".join(lines))
+    st.caption(t("models_quality_note"))
     if missing:
         st.caption(t("models_missing_hint", names=" ".join(missing)))
 
@@ -77,6 +83,58 @@ def home() -> None:
         state = data.availability(name)
         lines.append(_row(f"`{name}`", f":{badge.get(state, 'red')}-badge[{t('data_' + state)}]"))
     st.markdown("\n".join(lines))
+
+
+# The headline quality figures of a model, from its manifest metrics, in this order; a
+# model shows the first two it has (classify: accuracy; generate: class consistency and
+# FID; segment: mIoU and Dice; detect: mAP; sequence: direction and digit accuracy).
+# (metric key, label key, format); "%" = a fraction shown as a percentage.
+QUALITY = (("test_accuracy", "q_accuracy", "%"), ("top1_accuracy", "q_top1", "%"),
+           ("class_consistency", "q_consistency", "%"), ("frechet_distance", "q_fid", ".1f"),
+           ("miou", "q_miou", "%"), ("mdice", "q_dice", "%"), ("map50", "q_map50", "%"),
+           ("map50_95", "q_map", "%"), ("direction_accuracy", "q_direction", "%"),
+           ("digit_accuracy", "q_digit", "%"), ("pixel_accuracy", "q_pixel", "%"))
+# Any other metric whose name says what it measures, for models registered later.
+QUALITY_WORDS = ("accuracy", "iou", "dice", "map", "ap50", "f1", "precision", "recall",
+                 "consistency", "psnr", "ssim")
+
+
+def quality(metrics: dict, most: int = 2) -> str:
+    """The model's headline metrics as text, e.g. "accuracy 99.3%" ("" when none)."""
+    parts = []
+    for key, label, fmt in QUALITY:
+        value = metrics.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(f"{t(label)} {_fmt_metric(value, fmt)}")
+    if not parts:   # a model whose metrics this list does not know yet: its own names
+        for key, value in metrics.items():
+            if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and any(w in key.lower() for w in QUALITY_WORDS)):
+                parts.append(f"{key} {_fmt_metric(value, '%' if 0 <= value <= 1 else '.3g')}")
+    return " · ".join(parts[:most])
+
+
+def _fmt_metric(value: float, fmt: str) -> str:
+    return f"{value:.1%}" if fmt == "%" else format(value, fmt)
+
+
+def _text(key: str, default: str) -> str:
+    """The catalog text for ``key`` (English when the language lacks it), else ``default``
+    (a model registered without a translation yet shows its registry description)."""
+    from ui.i18n import catalog, lang
+    return catalog(lang()).get(key) or catalog("en").get(key) or default
+
+
+def _sentence(text: str) -> str:
+    """One style for every page description: a capital first letter and a full stop
+    (。 in Chinese), whichever page's catalog it comes from."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    if text[-1] in ".。!！?？":
+        return text
+    return text + ("。" if any("\u4e00" <= c <= "\u9fff" for c in text) else ".")
 
 
 def _row(*cells: str) -> str:
@@ -112,6 +170,8 @@ PAGES = [
     ("pages/learn.py", "learn", ":material/school:"),
     ("pages/recognize.py", "recognize", ":material/image_search:"),
     ("pages/generate.py", "generate", ":material/auto_awesome:"),
+    ("pages/segment.py", "segment", ":material/select_all:"),
+    ("pages/video.py", "video", ":material/movie:"),
 ]
 
 # Pages are built after the language is known, so the sidebar shows translated titles.
@@ -119,5 +179,10 @@ HOME = st.Page(home, title=t("nav_home"), icon=":material/home:", default=True, 
 PAGE_OBJECTS = {key: st.Page(script, title=t(f"nav_{key}"), icon=icon, url_path=key)
                 for script, key, icon in PAGES}
 _page = st.navigation([HOME, *PAGE_OBJECTS.values()])
-deliver(_page.url_path)        # values another page handed over (ui/handoff.py)
+# A page handed something over to another page (ui/handoff.py): go there, then put the
+# values into the session just before that page draws its widgets.
+_target = pending_target()
+if _target in PAGE_OBJECTS and _target != _page.url_path:
+    st.switch_page(PAGE_OBJECTS[_target])
+deliver(_page.url_path)
 _page.run()

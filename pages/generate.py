@@ -17,10 +17,10 @@ require_router()   # a deep link on a fresh server must go through app.py
 
 from cvlib import CVLibError, zoo
 from cvlib.data import CLASS_NAMES, DatasetUnavailable
-from cvlib.train import JobBusy, current_job
 from ui import gen_charts
+from ui.handoff import send
 from ui.i18n import t
-from ui.jobs import watch_session
+from ui.job_panel import JobPanel
 
 LIVE = "live"                     # the model key of the GAN trained on this page
 POLL_SECONDS = 0.5
@@ -56,8 +56,46 @@ def _load_generator(name: str):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _judge(name: str):
-    from cvlib.recognize import get_classifier
-    return get_classifier(name)
+    import cvlib
+    return cvlib.load("classify", name)
+
+
+def _verdict(key: str):
+    """The verdict from the samples (cvlib.generate.verdict), once per model / live run."""
+    from cvlib.generate import verdict
+    if key == LIVE:
+        result = _live()
+        cache = st.session_state.setdefault("gen_verdicts", {})
+        if id(result) not in cache:
+            cache.clear()
+            cache[id(result)] = verdict(result.generator, result.config.dataset)
+        return cache[id(result)]
+    return _verdict_cached(key, _dataset_of(key))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _verdict_cached(name: str, dataset: str):
+    from cvlib.generate import verdict
+    return verdict(name, dataset)
+
+
+def show_verdict(key: str) -> bool:
+    """The plain verdict from the samples: success only when they earn it; a warning with
+    what to try otherwise. Returns whether the generator is good."""
+    try:
+        v = _verdict(key)
+    except (CVLibError, ValueError, OSError) as exc:
+        st.caption(str(exc))
+        return False
+    args = dict(agree=f"{v.agreement:.0%}", chance=f"{v.chance:.0%}",
+                div=f"{v.diversity:.2f}", judge=v.judge)
+    if v.good:
+        st.success(t("gen_verdict_good", **args), icon=":material/check_circle:")
+    else:
+        key = {"collapsed": "gen_verdict_collapsed", "untrained": "gen_verdict_untrained"
+               }.get(v.status, "gen_verdict_weak")
+        st.warning(t(key, **args), icon=":material/warning:")
+    return v.good
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -148,6 +186,7 @@ def show_verdicts(ctl: Controls, images: np.ndarray, asked: np.ndarray) -> None:
         st.caption(t("gen_no_judge"))
         return
     st.caption(t("gen_verdicts_help", judge=judge))
+    show_verdict(ctl.model)
     try:
         probs = _judge(judge).probs(images[..., None])
     except CVLibError as exc:
@@ -168,8 +207,6 @@ def show_verdicts(ctl: Controls, images: np.ndarray, asked: np.ndarray) -> None:
     i = options.index(pick) if pick in options else 0
     b.button(t("gen_send"), key="gen_send", icon=":material/image_search:",
              on_click=send_to_recognize, args=(images[i], names[asked[i]], judge))
-    if st.session_state.pop("gen_go_recognize", False):
-        st.switch_page("pages/recognize.py")
 
 
 @dataclass(frozen=True)
@@ -188,12 +225,9 @@ def send_to_recognize(image: np.ndarray, label: str, judge: str) -> None:
     """Make the Recognize page open on this image, with the classifier that judged it
     (a button callback: the page switch itself happens in the script run)."""
     from cvlib.generate import to_png
-    st.session_state["rec_generated"] = GeneratedSample("generated", f"GAN: {label}",
-                                                        to_png(image))
-    st.session_state["rec_sample"] = "generated"
-    st.session_state["rec_source"] = "samples"
-    st.session_state["rec_model"] = judge
-    st.session_state["gen_go_recognize"] = True    # switch pages in the script run
+    send("recognize", rec_generated=GeneratedSample("generated", f"GAN: {label}",
+                                                    to_png(image)),
+         rec_sample="generated", rec_source="samples", rec_model=judge)
 
 
 # --- latent space -----------------------------------------------------------------------
@@ -263,8 +297,7 @@ def latent_section(ctl: Controls) -> None:
 
 # --- live training ----------------------------------------------------------------------
 
-def _session_job():
-    return st.session_state.get("gen_job")
+PANEL = JobPanel("gen", poll=POLL_SECONDS)
 
 
 def train_controls():
@@ -294,65 +327,23 @@ def train_controls():
         return None, str(exc)
 
 
-def start(config) -> None:
-    from cvlib.generate import GanJob
-    mine = _session_job()
-    if mine is not None and mine.running:
-        st.session_state["gen_notice"] = ("warning", t("gen_busy_self"))
-        return
-    if current_job() is not None:
-        st.session_state["gen_notice"] = ("error", t("gen_busy_other"))
-        return
-    try:
-        job = GanJob(config).start()
-    except JobBusy:
-        st.session_state["gen_notice"] = ("error", t("gen_busy_other"))
-        return
-    st.session_state["gen_job"] = job
-    st.session_state.pop("gen_notice", None)
-    st.session_state.pop("gen_shown_done", None)
-    watch_session(job)
-
-
-def stop() -> None:
-    job = _session_job()
-    if job is not None and job.running:
-        job.stop()
-
-
 def use_live() -> None:
     st.session_state["gen_model"] = LIVE
 
 
-def live_progress_body() -> None:
-    """Progress, curves' diagnosis and the job's end (a fragment, every 0.5 s)."""
-    job = _session_job()
-    if job is None:
-        return
-    snap = job.snapshot()
-    if snap.status == "pending" or (snap.status == "running" and snap.epoch == 0):
-        st.progress(0.0, text=t("gen_loading"))
-    else:
-        st.progress(snap.fraction, text=f"{t('status_' + snap.status)} · " + t(
-            "gen_progress_text", epoch=max(snap.epoch, 1), epochs=snap.epochs,
-            batch=snap.batch, batches=snap.steps_per_epoch, ips=snap.images_per_second))
-    if snap.status == "failed":
-        st.error(t("gen_job_failed", err=snap.error))
-    elif snap.status == "stopped":
-        st.info(t("gen_stopped_note", reason=snap.reason))
-    if snap.done and job.result is not None and _live() is not job.result:
+def _keep_result() -> None:
+    """Keep the finished (or stopped) job's GAN as this session's live model."""
+    job = PANEL.job
+    if job is not None and not job.running and job.result is not None \
+            and _live() is not job.result:
         st.session_state["gen_live_result"] = job.result
         st.session_state.pop("gen_live_dirs", None)
-    # When the job ends, rerun the whole page once so the results appear.
-    if snap.done and st.session_state.get("gen_shown_done") is not job:
-        st.session_state["gen_shown_done"] = job
-        st.rerun()
 
 
 def live_curves_body() -> None:
     """Losses, D outputs, the hint and the per-epoch grids (a fragment, every second)."""
     from cvlib.generate import gan_hint, grid
-    job = _session_job()
+    job = PANEL.job
     if job is None:
         return
     snap = job.snapshot()
@@ -376,24 +367,20 @@ def live_curves_body() -> None:
 def train_section() -> None:
     st.caption(t("gen_train_intro"))
     config, error = train_controls()
-    job = _session_job()
-    running = job is not None and job.running
-    a, b, _ = st.columns([1, 1, 4])
-    a.button(t("gen_start"), type="primary", key="gen_start_btn", on_click=start,
-             args=(config,), disabled=config is None or running, icon=":material/play_arrow:")
-    b.button(t("gen_stop"), key="gen_stop_btn", on_click=stop, disabled=not running,
-             icon=":material/stop:")
+    from cvlib.generate import GanJob
+    PANEL.buttons(None if config is None else lambda: GanJob(config), t("gen_start"),
+                  t("gen_stop"))
     if error:
         st.error(error)
-    notice = st.session_state.get("gen_notice")
-    if notice:
-        getattr(st, notice[0])(notice[1])
-    st.fragment(live_progress_body, run_every=POLL_SECONDS if running else None)()
-    st.fragment(live_curves_body, run_every=CHART_SECONDS if running else None)()
+    PANEL.progress()
+    PANEL.live(live_curves_body, every=CHART_SECONDS)
+    _keep_result()
+    running = PANEL.running
     result = _live()
     if result is not None and not running:
         st.subheader(t("gen_result_title"))
-        st.success(t("gen_result_ready", label=t("gen_live_model")))
+        if show_verdict(LIVE):
+            st.success(t("gen_result_ready", label=t("gen_live_model")))
         a, b, _ = st.columns([1, 2, 3])
         a.button(t("gen_use_live"), key="gen_use_live", on_click=use_live,
                  icon=":material/auto_awesome:")
@@ -404,12 +391,8 @@ def train_section() -> None:
 
 
 def _weights_bytes(result) -> bytes:
-    import tempfile
-    from pathlib import Path
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "generator.weights.h5"
-        result.generator.save_weights(str(path))
-        return path.read_bytes()
+    from cvlib.export import model_bytes
+    return model_bytes(result.generator, "weights.h5")
 
 
 # --- page -------------------------------------------------------------------------------

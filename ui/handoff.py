@@ -1,9 +1,10 @@
 """Page-to-page hand-off: "Open in Recognize", "send a sample to Recognize" ...
 
-A page never writes another page's session keys. It calls :func:`open_in` with the target
-page's key and the values to hand over; ``app.py`` calls :func:`deliver` once it knows
-which page runs, and the values land in ``st.session_state`` just before the target page
-draws its widgets (so they take effect as if the user had chosen them there).
+A page never writes another page's session keys. It calls :func:`send` (from a button
+callback) or :func:`open_in` (from the script run) with the target page's key and the
+values to hand over. ``app.py`` then switches to that page (:func:`pending_target`) and,
+just before the target page draws its widgets, :func:`deliver` puts the values into
+``st.session_state``, so they take effect as if the user had chosen them there.
 """
 
 from __future__ import annotations
@@ -13,16 +14,27 @@ import streamlit as st
 _KEY = "_handoff"
 
 
-def open_in(page: str, script: str, **values) -> None:
-    """Hand ``values`` (session keys of page ``page``) over and switch to ``script``.
+def send(page: str, **values) -> None:
+    """Queue ``values`` (session keys of page ``page``) for that page; the next run of
+    the app switches to it. Safe in a button callback.
 
     Args:
         page: the target's key in app.py's PAGES (its url path), e.g. "recognize".
-        script: the target's file, e.g. "pages/recognize.py".
         values: session-state keys of the target page and their new values.
     """
     st.session_state[_KEY] = (page, dict(values))
-    st.switch_page(script)
+
+
+def open_in(page: str, **values) -> None:
+    """:func:`send`, then rerun at once (from a script run, e.g. after ``st.button``)."""
+    send(page, **values)
+    st.rerun()
+
+
+def pending_target() -> str | None:
+    """The page a queued hand-off is addressed to, if any."""
+    pending = st.session_state.get(_KEY)
+    return pending[0] if pending else None
 
 
 def deliver(page: str) -> dict:

@@ -8,12 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cvlib import zoo
-from tests.conftest import ROOT
+from tests.conftest import ROOT, skip_or_fail
 
 APP = str(ROOT / "app.py")
 
-needs_shipped = pytest.mark.skipif(
-    zoo.status("cgan_mnist") != "shipped",
+needs_shipped = pytest.mark.needs(
+    zoo.status("cgan_mnist") == "shipped",
     reason="cgan_mnist is not shipped in models/: train it with the command in "
            "bench/RESULTS.md (python -m cvlib train --task gan ... --save cgan_mnist)")
 
@@ -66,7 +66,7 @@ def test_latent_tools_rerun_cleanly():
 @needs_shipped
 def test_fashion_generator_and_chinese():
     if zoo.status("cgan_fashion") != "shipped":
-        pytest.skip("cgan_fashion is not shipped in models/")
+        skip_or_fail("cgan_fashion is not shipped in models/")
     at = generate_page(lang="en")
     at.selectbox(key="gen_model").set_value("cgan_fashion").run()
     assert not at.exception and not at.error
@@ -87,7 +87,7 @@ def test_missing_generator_gives_a_plain_message(tmp_path, monkeypatch):
     assert errors and "not available" in errors[0] and "Traceback" not in errors[0]
     assert "cvlib train" in errors[0]
     # the live-training tab still works
-    assert at.button(key="gen_start_btn") is not None
+    assert at.button(key="gen_start") is not None
 
 
 def test_live_training_panel_start_progress_and_result():
@@ -98,7 +98,7 @@ def test_live_training_panel_start_progress_and_result():
     at.slider(key="gen_t_epochs").set_value(2).run()
     at.select_slider(key="gen_t_latent").set_value(2).run()    # fewer than 4 directions
     at.select_slider(key="gen_t_batch").set_value(64).run()
-    at.button(key="gen_start_btn").click().run()
+    at.button(key="gen_start").click().run()
     assert not at.exception, at.exception
     job = at.session_state["gen_job"]
     assert job.join(180)
