@@ -30,6 +30,10 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 def _train(args) -> int:
     if args.task == "gan":
         return _train_gan(args)
+    if args.task == "sequence":
+        return _train_sequence(args)
+    if args.task in ("segment", "detect"):
+        return _train_scenes(args)
     from cvlib.train import TrainConfig, fit
 
     config = TrainConfig(
@@ -51,7 +55,7 @@ def _train(args) -> int:
     if args.save:
         path = _save_to_zoo(
             args.save, result.model, result.data_info, result.history,
-            task="classify",
+            allow_subset=args.allow_subset, task="classify",
             architecture="cvlib.train.build_model(TrainConfig(**config))",
             dataset=config.dataset,
             input_shape=list(result.model.input_shape[1:]),
@@ -67,13 +71,15 @@ def _train(args) -> int:
     return 0
 
 
-def _save_to_zoo(name: str, model, data_info, history: dict, **fields):
+def _save_to_zoo(name: str, model, data_info, history: dict, allow_subset: bool = False,
+                 **fields):
     """Write models/NAME.weights.h5 and its manifest entry (sha256, the exact command that
     ran, ``fields``). Returns the path, or None when refused (trained on the offline
-    subset, which would ship a weaker model under the same name)."""
+    subset, which would ship a weaker model under the same name, unless ``allow_subset``)."""
     from cvlib import zoo
-    if data_info.subset:
-        print("refusing to --save a model trained on the offline subset", file=sys.stderr)
+    if data_info.subset and not allow_subset:
+        print("refusing to --save a model trained on the offline subset "
+              "(set CVLIB_DATA_DIR to the full data, or pass --allow-subset)", file=sys.stderr)
         return None
     path = zoo.models_dir() / f"{name}.weights.h5"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +122,7 @@ def _train_gan(args) -> int:
         out["quality"] = quality
         path = _save_to_zoo(
             args.save, result.generator, result.data_info, result.history,
-            task="generate",
+            allow_subset=args.allow_subset, task="generate",
             architecture="cvlib.generate.build_generator(GanConfig(**config)) "
                          "(cvlib.nets.gan; generator weights only)",
             dataset=config.dataset,
@@ -131,10 +137,104 @@ def _train_gan(args) -> int:
     return 0
 
 
+def _train_scenes(args) -> int:
+    """--task segment|detect: the digit-scene U-Net / centre-point detector
+    (cvlib.scene_train)."""
+    import dataclasses
+
+    from cvlib.scene_train import SceneTrainConfig, fit_scenes
+    from cvlib.scenes import DETECT_CLASS_NAMES, SEGMENT_CLASS_NAMES
+
+    config = SceneTrainConfig(
+        task=args.task, filters=args.scene_filters, train_scenes=args.train_scenes,
+        val_scenes=args.val_scenes, eval_scenes=args.eval_scenes, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.lr, precision=args.precision,
+        time_limit=args.time_limit, seed=args.seed, init_from=args.init_from)
+    stage = {}
+    if args.init_from:     # a second stage: the manifest keeps the first one's record
+        from cvlib import zoo
+        prev = zoo.manifest_entry(args.init_from)
+        stage = {"fine_tuned_from": {k: prev.get(k) for k in (
+            "sha256", "command", "metrics", "fine_tuned_from") if prev.get(k)}}
+    result = fit_scenes(config, verbose=args.verbose)
+    out = {"task": args.task, "data_source": result.info.source,
+           "params": int(result.model.count_params()), **result.metrics}
+    if args.save:
+        names = SEGMENT_CLASS_NAMES if args.task == "segment" else DETECT_CLASS_NAMES
+        net = "cvlib.nets.unet.build_unet(UNetSpec(**spec))" if args.task == "segment" else \
+            "cvlib.nets.centernet.build_centernet(CenterNetSpec(**spec))"
+        path = _save_to_zoo(
+            args.save, result.model, dataclasses.replace(result.info, class_names=list(names)),
+            result.history, task=args.task, architecture=net,
+            dataset="digit_scenes (cvlib.data.digit_scenes: MNIST train digits; measured on "
+                    "test-split scenes of MNIST test digits)",
+            input_shape=[128, 128, 3], spec=config.spec().to_dict(), config=config.to_dict(),
+            metrics=result.metrics, **stage)
+        if path is None:
+            return 2
+        out["saved"] = str(path)
+        out["size_bytes"] = path.stat().st_size
+    print(json.dumps(out))
+    return 0
+
+
+def _train_sequence(args) -> int:
+    from cvlib.sequence_train import SequenceConfig, fit_sequence, inference_copy
+
+    config = SequenceConfig(
+        epochs=args.epochs, clips_per_epoch=args.clips_per_epoch, batch_size=args.batch_size,
+        learning_rate=args.lr, units=args.units, features=args.features,
+        arch=args.seq_arch, seed=args.seed)
+    result = fit_sequence(config, verbose=args.verbose)
+    out = {"task": "sequence", "data_source": result.data_info.source,
+           "seconds": round(result.seconds, 1),
+           "clips_per_second": round(result.clips_per_second, 1),
+           "params": int(result.model.count_params()), **result.metrics}
+    if args.save:
+        from cvlib.moving_digits import DIRECTION_NAMES
+        path = _save_to_zoo(
+            args.save, inference_copy(result.model, config), result.data_info,
+            result.history, task="sequence",
+            architecture="cvlib.nets.rnn.build(SequenceSpec(**spec)) (TimeDistributed CNN "
+                         "-> GRU -> per-frame direction/digit heads)",
+            dataset="moving_digits (cvlib.data.moving_digits, MNIST digits)",
+            input_shape=[None, 64, 64, 1],
+            spec=config.spec().to_dict(), config=config.to_dict(),
+            direction_names=list(DIRECTION_NAMES),
+            metrics=result.metrics)
+        if path is None:
+            return 2
+        out["saved"] = str(path)
+    print(json.dumps(out))
+    return 0
+
+
+def _evaluate_scenes(args, m) -> int:
+    """Segmenter / detector: measured on held-out digit scenes (test split, seed 0)."""
+    from cvlib import zoo
+    from cvlib.data import digit_scenes
+    from cvlib.scene_train import evaluate_detector, evaluate_segmenter
+
+    test = digit_scenes(args.scenes, seed=0, split="test")
+    fn = evaluate_segmenter if m["task"] == "segment" else evaluate_detector
+    metrics = fn(zoo.load(args.model), test)
+    print(json.dumps({"model": args.model, "source": test.info.source, **metrics}))
+    if args.record:       # the manifest's figures = what the predictor returns today
+        manifest = zoo.read_manifest()
+        entry = manifest["models"][args.model]
+        entry["metrics"] = {**entry.get("metrics", {}), **metrics}
+        entry["evaluate_command"] = "python -m cvlib " + " ".join(
+            shlex.quote(a) for a in sys.argv[1:])
+        zoo.write_manifest(manifest)
+    return 0
+
+
 def _evaluate(args) -> int:
     import numpy as np
 
     from cvlib import zoo
+    if zoo.manifest_entry(args.model).get("task") in ("segment", "detect"):
+        return _evaluate_scenes(args, zoo.manifest_entry(args.model))
     from cvlib.data import load_dataset
     from cvlib.train import predict_probs
 
@@ -181,7 +281,8 @@ def main(argv=None) -> int:
 
     t = sub.add_parser("train", help="train the CNN (see cvlib.train.TrainConfig) or, with "
                                      "--task gan, a conditional GAN (cvlib.generate.GanConfig)")
-    t.add_argument("--task", default="classify", choices=("classify", "gan"))
+    t.add_argument("--task", default="classify",
+                   choices=("classify", "gan", "sequence", "segment", "detect"))
     t.add_argument("--dataset", default="mnist", choices=TRAINABLE_DATASETS)
     t.add_argument("--arch", default="cnn", choices=ARCHS)
     t.add_argument("--train-size", type=int, default=None)
@@ -204,18 +305,40 @@ def main(argv=None) -> int:
     t.add_argument("--early-stopping", action="store_true")
     t.add_argument("--patience", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
+    sc = t.add_argument_group("--task segment|detect (digit scenes; cvlib.scene_train)")
+    sc.add_argument("--scene-filters", type=_int_tuple, default=(16, 32, 48, 64, 96))
+    sc.add_argument("--train-scenes", type=int, default=6000)
+    sc.add_argument("--val-scenes", type=int, default=200)
+    sc.add_argument("--eval-scenes", type=int, default=1000)
+    sc.add_argument("--time-limit", type=float, default=None,
+                    help="train for this many seconds (cosine learning rate over them)")
+    sc.add_argument("--init-from", metavar="NAME", default=None,
+                    help="start from the shipped weights of NAME (a second stage)")
     g = t.add_argument_group("--task gan")
     g.add_argument("--latent-dim", type=int, default=64)
     g.add_argument("--width", type=int, default=16)
     g.add_argument("--g-lr", type=float, default=2e-4)
     g.add_argument("--d-lr", type=float, default=2e-4)
+    q = t.add_argument_group("--task sequence (moving digits; cvlib.sequence_train)")
+    q.add_argument("--clips-per-epoch", type=int, default=20000)
+    q.add_argument("--units", type=int, default=96, help="GRU units")
+    q.add_argument("--features", type=int, default=128, help="per-frame feature width")
+    q.add_argument("--seq-arch", default="cnn_gru", choices=("cnn_gru", "convlstm"))
     t.add_argument("--save", metavar="NAME", help="write models/NAME.weights.h5 + manifest entry")
+    t.add_argument("--allow-subset", action="store_true",
+                   help="--save even when only the offline subset of the data set was found "
+                        "(refused by default: it would ship a weaker model under the name; "
+                        "the manifest records the data source either way)")
     t.add_argument("--verbose", type=int, default=2)
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="test accuracy of a registered model")
     e.add_argument("--model", default="mnist_cnn")
     e.add_argument("--dataset", default=None)
+    e.add_argument("--scenes", type=int, default=1000,
+                   help="segment/detect models: held-out test scenes to measure on")
+    e.add_argument("--record", action="store_true",
+                   help="segment/detect models: write the figures into the manifest")
     e.set_defaults(func=_evaluate)
 
     b = sub.add_parser("bench", help="quick training-throughput check (bench/ has the full ones)")

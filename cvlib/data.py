@@ -239,9 +239,13 @@ def load_dataset(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarra
         DatasetUnavailable: no source has the data set (the message says how to get it).
 
     Example:
-        >>> x, y, info = load_dataset("mnist", "test")  # doctest: +SKIP
-        >>> x.shape, info.subset  # doctest: +SKIP
-        ((10000, 28, 28), False)
+        >>> x, y, info = load_dataset("mnist", "test")
+        >>> x.dtype, x.shape[1:], len(x) == len(y)
+        (dtype('uint8'), (28, 28), True)
+        >>> info.source in ("CVLIB_DATA_DIR", "keras-cache", "packaged-subset")
+        True
+        >>> len(x) == (1000 if info.subset else 10000)
+        True
     """
     check_choice("dataset", name, DATASETS)
     check_choice("split", split, SPLITS)
@@ -284,3 +288,21 @@ def fetch(name: str) -> Path:
         ) from exc
     _load_all.cache_clear()
     return keras_datasets_dir()
+
+
+def digit_scenes(n: int, seed: int = 0, split: str = "train"):
+    """``n`` deterministic 128x128 scenes of 1-5 MNIST digits, with an 11-class label map
+    and one box per digit: see :func:`cvlib.scenes.digit_scenes` (imported on first use)."""
+    from cvlib.scenes import digit_scenes as _digit_scenes
+    return _digit_scenes(n, seed=seed, split=split)
+
+
+def moving_digits(n: int, seed: int = 0, split: str = "train"):
+    """``n`` deterministic 20-frame 64x64 clips of one MNIST digit moving at 1-3 px/frame
+    and bouncing off the walls, labelled with its direction at the first frame (0-7: 0 =
+    +x, counter-clockwise in 45° steps, rows grow downwards) and the digit: see
+    :func:`cvlib.moving_digits.generate` (imported on first use). Returns a
+    ``MovingDigits`` (``.clips`` uint8 [n, 20, 64, 64], ``.direction``, ``.digit``,
+    ``.boxes``)."""
+    from cvlib.moving_digits import generate
+    return generate(n, seed=seed, split=split)

@@ -13,7 +13,7 @@ from tests.e2e.conftest import screenshot, wait_ready
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(zoo.status("cgan_mnist") != "shipped",
+    pytest.mark.needs(zoo.status("cgan_mnist") == "shipped",
                        reason="cgan_mnist is not shipped in models/: train it with "
                               "`python -m cvlib train --task gan ... --save cgan_mnist`"),
 ]
