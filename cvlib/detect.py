@@ -18,9 +18,12 @@ Measures: :func:`box_iou` and :func:`mean_average_precision`, computed by ``pyco
 classes; mAP@0.5 and mAP@0.5:0.95).
 
 Example:
+    >>> from cvlib.data import digit_scenes
     >>> from cvlib.detect import detect
-    >>> detect(scene_png_bytes)[:1]  # doctest: +SKIP
-    [Detection(box=(14.2, 30.0, 40.9, 61.3), label=7, score=0.97)]
+    >>> scenes = digit_scenes(1, seed=2, split="test")
+    >>> found = detect(scenes.images[0], score_threshold=0.5)
+    >>> sorted(d.label for d in found), sorted(int(v) for v in scenes.labels[0])
+    ([2, 3, 4, 5, 7], [2, 3, 4, 5, 7])
 """
 
 from __future__ import annotations
@@ -149,8 +152,10 @@ class Detector(Predictor):
     """Boxes, classes and scores from a detection model of the registry.
 
     Example:
-        >>> det = Detector.from_name("digit_detector")  # doctest: +SKIP
-        >>> det(image, score_threshold=0.3)  # doctest: +SKIP
+        >>> import numpy as np
+        >>> det = Detector.from_name("digit_detector")
+        >>> det(np.zeros((128, 128, 3), np.uint8), score_threshold=0.3)   # nothing there
+        []
     """
 
     task = "detect"

@@ -180,8 +180,8 @@ class RunStore:
     """Reads and writes runs under one folder.
 
     Example:
-        >>> store = RunStore()  # doctest: +SKIP
-        >>> [r.run_id for r in store.list()]  # doctest: +SKIP
+        store = RunStore()
+        [r.run_id for r in store.list()]
     """
 
     def __init__(self, root: str | os.PathLike | None = None):

@@ -466,8 +466,8 @@ class SegmenterJob(BackgroundJob):
     weights), ``join()``, ``result`` (:class:`LiveSegmentResult`), ``running``.
 
     Example:
-        >>> job = SegmenterJob(LiveSegmentConfig(train_scenes=100, epochs=2)).start()  # doctest: +SKIP
-        >>> job.join(); len(job.snapshot().sample_masks)  # doctest: +SKIP
+        job = SegmenterJob(LiveSegmentConfig(train_scenes=100, epochs=2)).start()
+        job.join(); len(job.snapshot().sample_masks)
         2
     """
 

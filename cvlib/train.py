@@ -555,8 +555,8 @@ def fit(config: TrainConfig, callbacks=(), stop_event: threading.Event | None = 
         A :class:`TrainResult` with the model, history and test metrics.
 
     Example:
-        >>> r = fit(TrainConfig(train_size=1000, epochs=1))  # doctest: +SKIP
-        >>> r.test_accuracy > 0.5  # doctest: +SKIP
+        r = fit(TrainConfig(train_size=1000, epochs=1))
+        r.test_accuracy > 0.5
         True
     """
     p = prepare(config)
@@ -589,10 +589,10 @@ class TrainingJob(BackgroundJob):
             every epoch, weights, metrics, TensorBoard logs), or None to keep nothing.
 
     Example:
-        >>> job = TrainingJob(TrainConfig(train_size=1000, epochs=1)).start()  # doctest: +SKIP
-        >>> job.snapshot().status  # doctest: +SKIP
+        job = TrainingJob(TrainConfig(train_size=1000, epochs=1)).start()
+        job.snapshot().status
         'running'
-        >>> job.stop(); job.join(); job.result.test_accuracy  # doctest: +SKIP
+        job.stop(); job.join(); job.result.test_accuracy
     """
 
     thread_name = "cvlab-train"

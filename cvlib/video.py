@@ -180,9 +180,9 @@ def predict_sequence(frames, model="digit_motion") -> SequencePrediction:
 
     Example:
         >>> from cvlib.data import moving_digits
-        >>> md = moving_digits(1, seed=3, split="test")  # doctest: +SKIP
-        >>> p = predict_sequence(md.clips[0])  # doctest: +SKIP
-        >>> (p.direction, p.digit) == (md.direction[0], md.digit[0])  # doctest: +SKIP
+        >>> md = moving_digits(1, seed=3, split="test")
+        >>> p = predict_sequence(md.clips[0])
+        >>> (p.direction, p.digit) == (md.direction[0], md.digit[0])
         True
     """
     return _sequence_model(model)(frames)
@@ -830,9 +830,9 @@ class AnalysisJob(BackgroundJob):
     (an :class:`AnalysisResult`).
 
     Example:
-        >>> data = open("clip.mp4", "rb").read()  # doctest: +SKIP
-        >>> job = AnalysisJob(AnalysisConfig(data)).start()  # doctest: +SKIP
-        >>> job.join(); len(job.result.records)  # doctest: +SKIP
+        data = open("clip.mp4", "rb").read()
+        job = AnalysisJob(AnalysisConfig(data)).start()
+        job.join(); len(job.result.records)
     """
 
     thread_name = "cvlab-video"

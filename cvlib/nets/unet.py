@@ -12,7 +12,9 @@ The model takes uint8-range RGB [N, H, W, 3] in 0-255 (a ``Rescaling(1/255)`` la
 first) and returns float32 [N, H, W, num_classes] probabilities.
 
 Example:
-    >>> build_unet(UNetSpec()).count_params()  # doctest: +SKIP
+    >>> model = build_unet(UNetSpec())
+    >>> model.output_shape
+    (None, 128, 128, 11)
 """
 
 from __future__ import annotations
