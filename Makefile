@@ -10,6 +10,7 @@
 #   make run ARGS="--server.port 8502"    # extra streamlit options
 #   make test                             # python -m pytest
 #   make test ARGS="tests/unit -x"        # extra pytest arguments
+#   make lint                             # ruff check . (ruff.toml)
 #   make install-dev                      # only the installation
 #   make PYTHON=python3.12 test           # another interpreter for a new .venv
 #
@@ -21,13 +22,16 @@ VENV ?= .venv
 ARGS ?=
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev clean-venv
+.PHONY: run test lint install install-dev clean-venv
 
 run: $(VENV)/.installed-app
 	$(BIN)/python -m streamlit run app.py $(ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/python -m ruff check .
 
 install: $(VENV)/.installed-app
 

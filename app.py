@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.streamlit_fix import keep_keras_session, require_router
 from ui.handoff import deliver, pending_target
 from ui.i18n import LANGS, resend_translated_choices, t
+from ui.streamlit_fix import keep_keras_session, require_router
 
 keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
 # On a fresh server the first run (of "/" too) is in Streamlit's legacy pages/ mode; the

@@ -37,6 +37,7 @@ def _fit(model, x, y, seconds, lr, batch=16):
 
 def seg_unet(train, test, seconds, lr):
     import keras
+
     from cvlib.nets.unet import UNetSpec, build_unet
     from cvlib.scene_train import evaluate_segmenter, segment_loss
     keras.utils.set_random_seed(0)
@@ -49,6 +50,7 @@ def seg_unet(train, test, seconds, lr):
 def seg_deeplab(train, test, seconds, lr):
     import keras
     import keras_cv
+
     from cvlib.scene_train import evaluate_segmenter, segment_loss
     keras.utils.set_random_seed(0)
     backbone = keras_cv.models.ResNetV2Backbone(
@@ -64,6 +66,7 @@ def seg_deeplab(train, test, seconds, lr):
 
 def det_centernet(train, test, seconds, lr):
     import keras
+
     from cvlib.nets.centernet import CenterNetSpec, build_centernet
     from cvlib.scene_train import detect_loss, detection_targets, evaluate_detector
     keras.utils.set_random_seed(0)
@@ -76,6 +79,7 @@ def det_centernet(train, test, seconds, lr):
 def det_yolo(train, test, seconds, lr):
     import keras
     import keras_cv
+
     from cvlib.detect import mean_average_precision
     keras.utils.set_random_seed(0)
     backbone = keras_cv.models.YOLOV8Backbone(
@@ -122,7 +126,8 @@ def main():
     test = digit_scenes(args.eval, seed=0, split="test")
     runs = []
     if "seg" in args.only:
-        runs += [("segment", "keras_cv.DeepLabV3Plus(ResNetV2Backbone 16-96 x2 blocks, ASPP 64)", seg_deeplab),
+        runs += [("segment", "keras_cv.DeepLabV3Plus(ResNetV2Backbone 16-96 x2 blocks, "
+                  "ASPP 64)", seg_deeplab),
                  ("segment", "cvlib U-Net (8-96)", seg_unet)]
     if "det" in args.only:
         runs += [("detect", "keras_cv.YOLOV8Detector(YOLOV8Backbone 16-128)", det_yolo),

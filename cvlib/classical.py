@@ -220,7 +220,8 @@ def grabcut(image, box, iterations: int = 5, seed_mask=None) -> np.ndarray:
 
     Raises:
         TypeError, ValueError: not a picture; a box outside the picture, covering all
-            of it, empty or of the wrong form; iterations out of range; a seed mask of the wrong shape.
+            of it, empty or of the wrong form; iterations out of range; a seed mask of the
+            wrong shape.
 
     Source: C. Rother, V. Kolmogorov & A. Blake, "GrabCut: interactive foreground
     extraction using iterated graph cuts", SIGGRAPH 2004; OpenCV ``cv2.grabCut``.

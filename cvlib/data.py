@@ -175,8 +175,10 @@ def _read_packaged_mnist() -> tuple[dict[str, np.ndarray], str]:
     for c in range(10):
         held_out[np.flatnonzero(y == c)[-100:]] = True
     rng = np.random.default_rng(0)
-    train, test = rng.permutation(np.flatnonzero(~held_out)), rng.permutation(np.flatnonzero(held_out))
-    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test]}, str(path)
+    train = rng.permutation(np.flatnonzero(~held_out))
+    test = rng.permutation(np.flatnonzero(held_out))
+    arrays = {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test]}
+    return arrays, str(path)
 
 
 # --- the chain --------------------------------------------------------------------------
@@ -196,7 +198,8 @@ def _candidates(name: str) -> list[tuple[str, Path]]:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_all(name: str, data_dir_key: str, keras_key: str) -> tuple[dict[str, np.ndarray], str, str]:
+def _load_all(name: str, data_dir_key: str,
+              keras_key: str) -> tuple[dict[str, np.ndarray], str, str]:
     # The two *_key arguments make the cache follow changes of the environment.
     errors = []
     for source, path in _candidates(name):

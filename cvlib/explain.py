@@ -99,7 +99,7 @@ def _is_model(layer) -> bool:
 
 
 def _own_layers(km) -> list:
-    return [l for l in km.layers if type(l).__name__ != "InputLayer"]
+    return [lay for lay in km.layers if type(lay).__name__ != "InputLayer"]
 
 
 def conv_layers(model) -> list[str]:
@@ -107,11 +107,11 @@ def conv_layers(model) -> list[str]:
     those of a nested sub-model as ``"<sub-model>/<layer>"``."""
     km, _ = _split(model)
     names = []
-    for l in _own_layers(km):
-        if _is_model(l):
-            names += [f"{l.name}/{n}" for n in conv_layers(l) if "/" not in n]
-        elif type(l).__name__ in _CONV_TYPES and _spatial(l):
-            names.append(l.name)
+    for lay in _own_layers(km):
+        if _is_model(lay):
+            names += [f"{lay.name}/{n}" for n in conv_layers(lay) if "/" not in n]
+        elif type(lay).__name__ in _CONV_TYPES and _spatial(lay):
+            names.append(lay.name)
     return names
 
 
@@ -129,7 +129,7 @@ def default_cam_layer(model) -> str:
     for layer in reversed(_own_layers(km)):
         if _spatial(layer):
             if _is_model(layer):
-                inner = [l for l in _own_layers(layer) if _spatial(l) and not _is_model(l)]
+                inner = [lay for lay in _own_layers(layer) if _spatial(lay) and not _is_model(lay)]
                 if inner:
                     return f"{layer.name}/{inner[-1].name}"
                 continue
@@ -164,8 +164,8 @@ def _chain(km) -> list | None:
     if len(km.inputs) != 1 or len(km.outputs) != 1:
         return None
     prev = km.inputs[0]
-    for l in layers:
-        nodes = getattr(l, "_inbound_nodes", None) or []
+    for lay in layers:
+        nodes = getattr(lay, "_inbound_nodes", None) or []
         if len(nodes) != 1 or len(nodes[0].input_tensors) != 1 \
                 or nodes[0].input_tensors[0] is not prev:
             return None
@@ -199,13 +199,13 @@ def _feature_model(km, name: str):
     def run(x, training=False):
         feats = None
         h = x
-        for l in chain:
-            if uses_logits and l is last:
+        for lay in chain:
+            if uses_logits and lay is last:
                 return feats, h          # the head's input: to_logits finishes it
-            if l is holder:
+            if lay is holder:
                 feats, h = split(h, training=training)
             else:
-                h = l(h, training=training)
+                h = lay(h, training=training)
         return feats, h
     return run, to_logits
 
@@ -235,15 +235,15 @@ def feature_geometry(model, layer: str, input_hw: tuple[int, int]):
     geo = []
     for axis, n in enumerate(input_hw):
         start, jump = 0.0, 1.0
-        for l in chain:
-            kind = type(l).__name__
+        for lay in chain:
+            kind = type(lay).__name__
             if kind in _CONV_TYPES[:3] or kind in _POOL_TYPES:
                 if kind in _POOL_TYPES:
-                    k, st, d = l.pool_size[axis], l.strides[axis], 1
+                    k, st, d = lay.pool_size[axis], lay.strides[axis], 1
                 else:
-                    k, st, d = l.kernel_size[axis], l.strides[axis], l.dilation_rate[axis]
+                    k, st, d = lay.kernel_size[axis], lay.strides[axis], lay.dilation_rate[axis]
                 ke = d * (k - 1) + 1
-                if l.padding == "same":
+                if lay.padding == "same":
                     out = -(-n // st)
                     left = max((out - 1) * st + ke - n, 0) // 2
                 else:
@@ -252,10 +252,10 @@ def feature_geometry(model, layer: str, input_hw: tuple[int, int]):
                 start += ((ke - 1) / 2 - left) * jump
                 jump *= st
                 n = out
-            elif _spatial(l) and l.output.shape[1 + axis] not in (None, n):
+            elif _spatial(lay) and lay.output.shape[1 + axis] not in (None, n):
                 return None                   # a layer that resizes in a way not modelled
-            if l.name == layer:
-                if l.output.shape[1 + axis] not in (None, n):
+            if lay.name == layer:
+                if lay.output.shape[1 + axis] not in (None, n):
                     return None
                 break
         else:

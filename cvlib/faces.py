@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-
 from cvlib.predictor import Detection, Predictor
 
 NAME = "faces_mtcnn"

@@ -21,14 +21,13 @@ measure on ``eval_scenes`` held-out test-split scenes (MNIST test digits).
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from cvlib.jobs import BackgroundJob, StoppedBeforeStart, progress_callback_base
-from cvlib.scenes import DETECT_CLASS_NAMES, NUM_CLASSES, SEGMENT_CLASS_NAMES, digit_scenes
+from cvlib.scenes import NUM_CLASSES, SEGMENT_CLASS_NAMES, digit_scenes
 from cvlib.validation import check_choice, check_range
 
 TASKS = ("segment", "detect")
@@ -481,6 +480,7 @@ class SegmenterJob(BackgroundJob):
 
     def _work(self) -> None:
         import keras
+
         from cvlib.nets.unet import UNetSpec, build_unet
         from cvlib.segment import iou
 

@@ -236,8 +236,10 @@ def segment(image, model="digit_segmenter") -> Segmentation:
 
     Returns:
         :class:`cvlib.predictor.Segmentation`: ``mask`` int32 [H, W] (class index per
-        input pixel), ``probs`` float32 [H, W, K] (sum to 1), ``class_names`` (K names,
-        ``["background", "0", ..., "9"]`` for digit_segmenter).
+        input pixel: the argmax of ``probs``, with each connected object given one class
+        by :func:`refine_regions`), ``probs`` float32 [H, W, K] (the model's per-pixel
+        probabilities, sum to 1), ``class_names`` (K names, ``["background", "0", ...,
+        "9"]`` for digit_segmenter).
 
     Raises:
         ValueError: an empty image or an array of an unusable shape.

@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cvlib.data import DatasetInfo, load_dataset
-from cvlib.runs import data_fingerprint
 from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of cvlib.train
     BackgroundJob,
     JobBusy,
@@ -32,6 +31,7 @@ from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of c
     progress_callback_base,
     release_heavy,
 )
+from cvlib.runs import data_fingerprint
 from cvlib.validation import check_choice, check_range
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
@@ -373,7 +373,7 @@ def recalibrate_batchnorm(model, x: np.ndarray, max_images: int = BN_RECALIBRATI
         The number of BatchNormalization layers updated (0: nothing to do).
     """
     import keras
-    bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+    bns = [lay for lay in model.layers if isinstance(lay, keras.layers.BatchNormalization)]
     if not bns or len(x) == 0:
         return 0
     x = x[:max_images]

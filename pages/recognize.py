@@ -7,7 +7,6 @@ classifies (compiled call, preprocessing hidden), cvlib.explain explains.
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass
 
 import numpy as np

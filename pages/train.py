@@ -19,15 +19,22 @@ require_router()   # a deep link on a fresh server must go through app.py
 from cvlib import CVLibError
 from cvlib.codegen import keras_script
 from cvlib.data import CLASS_NAMES, DatasetUnavailable, load_dataset
-from cvlib.runs import RunNotFound, RunStore, history_to_csv
 from cvlib.export import run_model_bytes
-from cvlib.train import (BATCH_SIZE_CHOICES, FILTER_CHOICES, LEARNING_RATE_STEPS,
-                         LIVE_DATASETS, LIVE_OPTIMIZERS, LIVE_SCHEDULES, TrainConfig,
-                         TrainingJob)
+from cvlib.runs import RunNotFound, RunStore, history_to_csv
+from cvlib.train import (
+    BATCH_SIZE_CHOICES,
+    FILTER_CHOICES,
+    LEARNING_RATE_STEPS,
+    LIVE_DATASETS,
+    LIVE_OPTIMIZERS,
+    LIVE_SCHEDULES,
+    TrainConfig,
+    TrainingJob,
+)
 from ui import charts
 from ui.downloads import CSV_MIME, csv_bytes
-from ui.i18n import t, translated
 from ui.handoff import open_in
+from ui.i18n import t, translated
 from ui.job_panel import JobPanel
 from ui.state import keep_settings
 

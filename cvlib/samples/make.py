@@ -1,8 +1,9 @@
 """Generate the sample images: ``python -m cvlib.samples.make`` (deterministic).
 
 Digits: pen strokes (lines and arcs) with a random width, size, tilt and offset, dark ink
-on light paper, 140x140 — like a digit written with a marker on a sticky note, so the Recognize page must invert, crop and
-centre it (the MNIST way). Clothes: flat sketches drawn with polygons, for fashion_cnn.
+on light paper, 140x140 — like a digit written with a marker on a sticky note, so the
+Recognize page must invert, crop and centre it (the MNIST way). Clothes: flat sketches
+drawn with polygons, for fashion_cnn.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def test_generated_script_runs_as_is(tmp_path):
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
-    line = [l for l in out.stdout.splitlines() if l.startswith("test accuracy:")][-1]
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("test accuracy:")][-1]
     assert 0.2 < float(line.split(":")[1]) <= 1.0
 
 

@@ -14,10 +14,24 @@ import numpy as np
 import pytest
 
 from cvlib import zoo
-from cvlib.generate import (GanConfig, GanJob, class_morph, fit_gan, fixed_noise,
-                            frechet_distance, gan_hint, grid, interpolate, mean_pairwise_distance,
-                            move_along, principal_directions, sample, sample_labels, to_gif,
-                            to_png)
+from cvlib.generate import (
+    GanConfig,
+    GanJob,
+    class_morph,
+    fit_gan,
+    fixed_noise,
+    frechet_distance,
+    gan_hint,
+    grid,
+    interpolate,
+    mean_pairwise_distance,
+    move_along,
+    principal_directions,
+    sample,
+    sample_labels,
+    to_gif,
+    to_png,
+)
 from cvlib.train import JobBusy, current_job
 from tests.conftest import ROOT
 

@@ -15,7 +15,8 @@ FORBIDDEN_IN_UI = {
     "counts parameters": re.compile(r"\.count_params\("),
     "saves a model": re.compile(r"\.save(_weights)?\("),
     "loads a model": re.compile(r"load_model\(|\.load_weights\("),
-    "builds a model": re.compile(r"keras\.(Model|Sequential|Input)\(|keras\.layers\.|\bbuild_\w+\("),
+    "builds a model": re.compile(
+        r"keras\.(Model|Sequential|Input)\(|keras\.layers\.|\bbuild_\w+\("),
 }
 
 

@@ -375,7 +375,7 @@ def test_case12_copy_as_code_runs_offline_on_the_packaged_subset(tmp_path, monke
                          text=True, timeout=300, env=env)
     _load_all.cache_clear()
     assert out.returncode == 0, out.stderr[-2000:]
-    line = [l for l in out.stdout.splitlines() if l.startswith("test accuracy:")][-1]
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("test accuracy:")][-1]
     accuracy = float(line.split(":")[1])
     assert abs(accuracy - result.test_accuracy) < 0.08, (accuracy, result.test_accuracy)
 

@@ -14,9 +14,17 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cvlib import explain, samples, zoo
-from cvlib.recognize import (Prediction, UnsupportedModel, build_classifier,
-                             classifier_from_model, classify, get_classifier,
-                             photo_views, preprocess_digit, preprocess_photo)
+from cvlib.recognize import (
+    Prediction,
+    UnsupportedModel,
+    build_classifier,
+    classifier_from_model,
+    classify,
+    get_classifier,
+    photo_views,
+    preprocess_digit,
+    preprocess_photo,
+)
 
 PHOTOS = Path(os.environ.get("CVLIB_DATA_DIR", "") or "/nonexistent") / "photos"
 # labels.json subject -> the CIFAR-10 class(es) that count as right

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvlib.train import TrainConfig, WARMUP_FRACTION, _loss, _optimizer, build_model
+from cvlib.train import WARMUP_FRACTION, TrainConfig, _loss, _optimizer, build_model
 from tests.conftest import skip_or_fail
 
 
@@ -22,7 +22,7 @@ def test_resnet9_mixed_precision_weights_load_into_the_float32_net():
     assert mixed.get_layer("layer1_conv").compute_dtype == "bfloat16"
     assert mixed.get_layer("layer1_conv").variable_dtype == "float32"
     assert mixed.get_layer("probs").compute_dtype == "float32"
-    assert all(l.compute_dtype == "float32" for l in plain.layers)
+    assert all(lay.compute_dtype == "float32" for lay in plain.layers)
     assert mixed.count_params() == plain.count_params()
     plain.set_weights(mixed.get_weights())
     x = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3)).astype("uint8")
@@ -77,7 +77,7 @@ def test_fit_with_the_cifar_recipe_returns_a_float32_model():
         result = fit(config)
     except DatasetUnavailable as exc:
         skip_or_fail(f"CIFAR-10 is not available offline here: {exc}")
-    assert all(l.compute_dtype == "float32" for l in result.model.layers)
+    assert all(lay.compute_dtype == "float32" for lay in result.model.layers)
     assert len(result.history["loss"]) == 2 and np.isfinite(result.history["loss"]).all()
     assert result.test_probs.shape == (10_000, 10)
     # the reported accuracy is the float32 model's, the one that is saved
