@@ -183,7 +183,7 @@ def test_analysis_job_runs_and_stops(monkeypatch):
                 break
         return out
 
-    monkeypatch.setattr(video, "analyze", fake_analyze)
+    monkeypatch.setattr("cvlib.video.analysis.analyze", fake_analyze)
     data = encode_video(np.zeros((6, 16, 16, 3), np.uint8), fps=5)
     job = video.AnalysisJob(video.AnalysisConfig(data, model="mnist_cnn")).start()
     assert job.join(30)
