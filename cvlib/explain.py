@@ -1,6 +1,10 @@
 """Why did the model say that? Grad-CAM, feature maps, occlusion, saliency, FGSM, and the
 perturbations of the robustness lab.
 
+Length (~610 lines, on purpose): every method here rests on the same layer geometry
+(which layer, its receptive field, the way back to the original picture); keeping them in
+one module keeps that geometry in one place.
+
 Every function takes ``model`` = a :class:`cvlib.recognize.Classifier` (its normalisation
 is applied) or a plain ``keras.Model``, and ``image`` = the model input, uint8-range
 [H, W, C] 0-255 (what ``Classifier.preprocess(...).x`` returns). Maps come back as

@@ -1,5 +1,9 @@
 """Image classification: any picture in, the top-k classes out, preprocessing hidden.
 
+Length (~620 lines, on purpose): the three preprocessing families (MNIST-way digits,
+photo views, ImageNet), calibration and the Classifier predictor that chooses between them
+are one pipeline.
+
 ``classify(image, model="mnist_cnn", top_k=5)`` is the one-line API. Underneath, a
 :class:`Classifier` does what a transformers pipeline does, in three steps:
 

@@ -1,5 +1,8 @@
 """Training the digit-scene segmenter (U-Net) and detector (centre points), and measuring them.
 
+Length (~540 lines, on purpose): scene data, losses, the two training loops, their
+measures (mIoU, COCO mAP) and the live job share one scene pipeline.
+
 ``python -m cvlib train --task segment|detect ...`` calls :func:`fit_scenes`;
 :class:`SegmenterJob` trains a small segmenter in the background for the Segment page's
 live panel (a few hundred scenes, about a minute) and keeps the masks it draws for fixed

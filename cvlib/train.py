@@ -1,5 +1,10 @@
 """Train the worked-example CNN: ``TrainConfig``, ``fit()`` and ``TrainingJob``.
 
+Length (~670 lines, on purpose): the config, data preparation, progress callback, job
+and results of one training are read together when following a setting from the Train
+page to the optimizer; section comments divide them, and the architectures live in
+cvlib.nets.
+
 ``fit(config)`` trains in the calling thread and returns a :class:`TrainResult`.
 ``TrainingJob(config).start()`` runs the same training in a daemon thread; a page polls
 ``job.snapshot()`` (a consistent copy taken under a lock) and may ``job.stop()``, which

@@ -1,5 +1,8 @@
 """Safe, bounded decoding of uploaded videos, and encoding of annotated ones.
 
+Length (~440 lines, on purpose): every limit and error message of each container and
+codec path sits next to the decoder code that enforces it.
+
 Decoding uses PyAV (``av``: FFmpeg's libraries ship inside its wheel, nothing to install
 from the system); animated GIF and WebP go through Pillow, which reads both everywhere.
 Every way a file can be bad becomes one :class:`VideoDecodeError` whose message a user
