@@ -22,9 +22,9 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
+from cvlib.nets.mtcnn import build_mtcnn  # noqa: F401 (re-exported)
 from cvlib.predictor import Detection, Predictor
 
 NAME = "faces_mtcnn"
@@ -42,22 +42,6 @@ class FaceDetection(Detection):
     """
 
     landmarks: tuple = ()
-
-
-@functools.lru_cache(maxsize=1)
-def build_mtcnn():
-    """The MTCNN cascade with the weights from the ``mtcnn`` wheel (once per process).
-
-    Raises:
-        cvlib.zoo.ModelUnavailable: the ``mtcnn`` package is not installed.
-    """
-    try:
-        from mtcnn import MTCNN
-    except ImportError as exc:
-        from cvlib.zoo import ModelUnavailable
-        raise ModelUnavailable("faces_mtcnn needs the mtcnn package: pip install "
-                               "'mtcnn>=1.0,<1.1' (its weights ship inside the wheel).") from exc
-    return MTCNN(stages="face_and_landmarks_detection", device="CPU:0")
 
 
 class FaceDetector(Predictor):

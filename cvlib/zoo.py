@@ -304,9 +304,9 @@ for _name, _fn, _file, _desc in [
 
 
 # Real photos: MTCNN faces (weights inside the mtcnn wheel) and keras-cv's DeepLabV3+ for
-# Pascal VOC (weights fetched into the Keras cache when online); see cvlib/faces.py, voc.py.
+# Pascal VOC (weights fetched into the Keras cache when online); both built by cvlib/nets.
 def _mtcnn():
-    from cvlib.faces import build_mtcnn
+    from cvlib.nets.mtcnn import build_mtcnn
     return build_mtcnn()
 
 
@@ -319,7 +319,7 @@ def _faces_mtcnn(entry):
 
 
 def _voc_weights():
-    from cvlib.voc import load_voc
+    from cvlib.nets.deeplab import load_voc
     return load_voc()
 
 
@@ -328,7 +328,7 @@ def _voc_weights():
           description="keras-cv DeepLabV3+ (ResNet50-V2), Pascal VOC 21 classes (needs the "
                       "Keras cache).")
 def _deeplab_v3_plus_voc(entry):
-    from cvlib.voc import build_voc
+    from cvlib.nets.deeplab import build_voc
     return build_voc()
 
 
