@@ -4,7 +4,10 @@ Layout of one run (``<runs_dir>/<run_id>/``):
 
     config.json         the TrainConfig as a dict
     status.json         {"status": "running|finished|stopped|failed", "reason": ..., ...}
-    history.csv         one row per epoch: epoch, loss, accuracy, val_loss, val_accuracy
+    history.csv         one row per epoch: epoch, loss, accuracy, val_loss, val_accuracy,
+                        written by Keras's own ``CSVLogger`` as the training goes
+    progress.json       where each epoch ended, in epochs ("epoch_progress": 0.2 for an
+                        epoch stopped early), which CSVLogger cannot record
     metrics.json        test accuracy/loss, seconds, images per second, and which data
                         the run was evaluated on: data_source, data_subset, data_fingerprint
     model.weights.h5    the weights (architecture = cvlib.nets.cnn from config.json)
@@ -126,7 +129,9 @@ def history_from_csv(text: str) -> dict[str, list[float]]:
     if not rows:
         return {}
     keys = [k for k in rows[0] if k != "epoch"]
-    return {k: [float(r[k]) for r in rows if r[k] != ""] for k in keys}
+    # "" (our writer) and "NA" (Keras's CSVLogger) mark a value an epoch did not have,
+    # e.g. no validation in an epoch that was stopped early
+    return {k: [float(r[k]) for r in rows if r.get(k) not in ("", "NA", None)] for k in keys}
 
 
 @dataclass
@@ -206,7 +211,17 @@ class RunStore:
                           {"status": status, "reason": reason, "time": time.time()})
 
     def write_history(self, run_id: str, history: dict[str, list[float]]) -> None:
+        """A whole history at once (runs made without Keras's CSVLogger, e.g. imports)."""
         _atomic_write_bytes(self.path(run_id) / "history.csv", history_to_csv(history).encode())
+
+    def history_path(self, run_id: str) -> Path:
+        """Where Keras's ``CSVLogger`` writes the run's per-epoch history."""
+        return self.path(run_id) / "history.csv"
+
+    def write_epoch_progress(self, run_id: str, progress: list[float]) -> None:
+        """Where each epoch ended, in epochs (0.2 = an epoch stopped after a fifth)."""
+        atomic_write_json(self.path(run_id) / "progress.json",
+                          {"epoch_progress": [float(v) for v in progress]})
 
     def write_metrics(self, run_id: str, metrics: dict) -> None:
         atomic_write_json(self.path(run_id) / "metrics.json", metrics)
@@ -238,12 +253,18 @@ class RunStore:
         p = self.path(run_id)
         if not (p / "config.json").exists():
             raise RunNotFound(f"No run {run_id} in {self.root}.")
+        history = history_from_csv((p / "history.csv").read_text()) \
+            if (p / "history.csv").exists() else {}
+        progress = _read_json(p / "progress.json", {}).get("epoch_progress")
+        if progress:
+            n = max((len(v) for v in history.values()), default=0)
+            history["epoch_progress"] = list(progress)[:n] if n else []
+        history.pop("learning_rate", None)
         return RunRecord(
             run_id=run_id, path=p,
             config=_read_json(p / "config.json", {}),
             status=_read_json(p / "status.json", {"status": "unknown"}),
-            history=history_from_csv((p / "history.csv").read_text())
-            if (p / "history.csv").exists() else {},
+            history=history,
             metrics=_read_json(p / "metrics.json", {}),
         )
 

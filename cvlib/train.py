@@ -628,7 +628,7 @@ class TrainingJob(BackgroundJob):
 
         def on_epoch(epoch, logs, history):
             if self.store is not None:
-                self.store.write_history(self.run_id, history)
+                self.store.write_epoch_progress(self.run_id, history.get("epoch_progress", []))
 
         def on_end():
             # Finish from the callback: fit() may return seconds after this.
@@ -639,7 +639,8 @@ class TrainingJob(BackgroundJob):
                              len(snap.history.get("loss", [])))
             result.run_id = self.run_id
             if self.store is not None:
-                self.store.write_history(self.run_id, snap.history)
+                self.store.write_epoch_progress(self.run_id,
+                                                snap.history.get("epoch_progress", []))
                 self.store.write_weights(self.run_id, p.model)
                 self.store.write_predictions(self.run_id, result.test_probs, result.y_test)
                 self.store.write_metrics(self.run_id, result.metrics())
@@ -659,10 +660,12 @@ class TrainingJob(BackgroundJob):
             # Keras's own TensorBoard callback: epoch scalars in tb/train and tb/validation
             # (`tensorboard --logdir <runs dir>`); no graph, no profiling, so it costs
             # one small write per epoch.
+            # Keras's own CSVLogger writes history.csv row by row (flushed every epoch).
             import keras
             callbacks.append(keras.callbacks.TensorBoard(
                 str(self.store.path(self.run_id) / "tb"), write_graph=False,
                 update_freq="epoch", profile_batch=0))
+            callbacks.append(keras.callbacks.CSVLogger(str(self.store.history_path(self.run_id))))
         p.train_model.fit(p.x_train, p.y_train, batch_size=self.config.batch_size,
                           epochs=self.config.epochs, validation_data=p.val, shuffle=True,
                           callbacks=callbacks, verbose=0)
