@@ -49,10 +49,48 @@ DRAFT_FORMATS = ("JPEG", "MPO")
 if Image.MAX_IMAGE_PIXELS is not None and 2 * Image.MAX_IMAGE_PIXELS < MAX_DECLARED_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_DECLARED_PIXELS // 2
 MAX_BYTES = 20 * 1024 * 1024   # matches server.maxUploadSize in .streamlit/config.toml
+# The kinds of ImageDecodeError (see its docstring for the params of each).
+ERROR_KINDS = ("not_bytes", "empty", "file_size", "unknown", "unreadable", "format",
+               "no_pixels", "too_large", "truncated", "damaged")
 
 
 class ImageDecodeError(CVLibError, ValueError):
-    """The bytes are not an image CV Lab can read; the message says why and what to try."""
+    """The bytes are not an image CV Lab can read; the message says why and what to try.
+
+    Besides its English message it carries, for a user interface that speaks other
+    languages, a machine-readable ``kind`` and the ``params`` the message was made from:
+
+    ==============  ==================================================================
+    kind            params
+    ==============  ==================================================================
+    ``not_bytes``   ``type``: the type name that was given instead of bytes
+    ``empty``       (none)
+    ``file_size``   ``mb``: the file's size, ``limit_mb``: the upload limit
+    ``unknown``     (none): not an image format at all
+    ``unreadable``  ``detail``: the parser's own words
+    ``format``      ``format``: an image format CV Lab does not read (e.g. "TIFF")
+    ``no_pixels``   ``width``, ``height``
+    ``too_large``   ``width``, ``height`` (0 when unknown), ``limit_mp``, ``jpeg_mp``
+                    (0 unless a bigger JPEG would be read at reduced size)
+    ``truncated``   (none): the file ends before the picture does
+    ``damaged``     ``detail``: the decoder's own words
+    ==============  ==================================================================
+
+    Every kind also has ``params["name"]``, the file name given to :func:`decode_image`
+    ("" when none).
+    """
+
+    def __init__(self, message: str, kind: str = "damaged", **params):
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
+
+    def __reduce__(self):   # picklable with its kind and params (caches, worker processes)
+        return _rebuild_decode_error, (str(self), self.kind, self.params)
+
+
+def _rebuild_decode_error(message: str, kind: str, params: dict) -> ImageDecodeError:
+    return ImageDecodeError(message, kind, **params)
 
 
 def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
@@ -78,40 +116,46 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
             data. Nothing else escapes.
     """
     what = f"{name!r}" if name else "The file"
+
+    def error(message: str, kind: str, **params) -> ImageDecodeError:
+        return ImageDecodeError(message, kind, name=name, **params)
+
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ImageDecodeError(f"{what} must be given as bytes; got {type(data).__name__}.")
+        raise error(f"{what} must be given as bytes; got {type(data).__name__}.",
+                    "not_bytes", type=type(data).__name__)
     data = bytes(data)
     if not data:
-        raise ImageDecodeError(f"{what} is empty (0 bytes). Choose the image file again.")
+        raise error(f"{what} is empty (0 bytes). Choose the image file again.", "empty")
     if len(data) > MAX_BYTES:
-        raise ImageDecodeError(f"{what} is {len(data) / 2**20:.0f} MB; the limit is "
-                               f"{MAX_BYTES // 2**20} MB. Save a smaller copy and try again.")
+        mb, limit = round(len(data) / 2**20), MAX_BYTES // 2**20
+        raise error(f"{what} is {mb} MB; the limit is {limit} MB. Save a smaller copy and "
+                    f"try again.", "file_size", mb=mb, limit_mb=limit)
     try:
         with warnings.catch_warnings():
             # Pillow warns (then raises) on huge declared sizes; our own check comes first.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise _too_large(what, None, max_pixels) from None
+        raise _too_large(what, name, None, max_pixels) from None
     except UnidentifiedImageError:
-        raise ImageDecodeError(
-            f"{what} is not an image CV Lab can read. Use a PNG, JPEG, WebP, BMP or GIF "
-            f"file.") from None
+        raise error(f"{what} is not an image CV Lab can read. Use a PNG, JPEG, WebP, BMP or "
+                    f"GIF file.", "unknown") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
-        raise ImageDecodeError(f"{what} could not be read as an image ({_short(exc)}). Use a "
-                               f"PNG, JPEG, WebP, BMP or GIF file.") from None
+        raise error(f"{what} could not be read as an image ({_short(exc)}). Use a PNG, "
+                    f"JPEG, WebP, BMP or GIF file.", "unreadable", detail=_short(exc)) from None
     try:
         if im.format not in FORMATS:
-            raise ImageDecodeError(
-                f"{what} is a {im.format or 'unknown'} image; CV Lab reads PNG, JPEG, WebP, "
-                f"BMP and GIF. Convert it to PNG or JPEG and try again.")
+            fmt = im.format or "unknown"
+            raise error(f"{what} is a {fmt} image; CV Lab reads PNG, JPEG, WebP, BMP and GIF. "
+                        f"Convert it to PNG or JPEG and try again.", "format", format=fmt)
         w, h = im.size
         if w < 1 or h < 1:
-            raise ImageDecodeError(f"{what} has no pixels ({w}×{h}).")
+            raise error(f"{what} has no pixels ({w}×{h}).", "no_pixels", width=w, height=h)
         if w * h > max_pixels:
             if im.format not in DRAFT_FORMATS or w * h > max_declared_pixels:
                 jpeg = im.format in DRAFT_FORMATS
-                raise _too_large(what, (w, h), max_declared_pixels if jpeg else max_pixels,
+                raise _too_large(what, name, (w, h),
+                                 max_declared_pixels if jpeg else max_pixels,
                                  None if jpeg or w * h > max_declared_pixels
                                  else max_declared_pixels)
             # JPEG: let the decoder scale the DCT by 1/2, 1/4 or 1/8 (libjpeg), the
@@ -121,7 +165,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
                 k *= 2
             im.draft("RGB", (-(-w // k), -(-h // k)))
             if im.size[0] * im.size[1] > max_pixels:
-                raise _too_large(what, (w, h), max_pixels)
+                raise _too_large(what, name, (w, h), max_pixels)
             im.info["declared_size"] = (w, h)
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)                       # animated GIF/WebP/PNG: the first frame
@@ -132,17 +176,16 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
     except ImageDecodeError:
         raise
     except Image.DecompressionBombError:
-        raise _too_large(what, im.size, max_pixels) from None
+        raise _too_large(what, name, im.size, max_pixels) from None
     except OSError as exc:
         if "truncated" in str(exc).lower() or "broken" in str(exc).lower():
-            raise ImageDecodeError(
-                f"{what} is cut off: it ends before the picture does (an interrupted "
-                f"download or copy?). Save or export it again.") from None
-        raise ImageDecodeError(f"{what} is damaged and could not be decoded "
-                               f"({_short(exc)}). Save or export it again.") from None
+            raise error(f"{what} is cut off: it ends before the picture does (an interrupted "
+                        f"download or copy?). Save or export it again.", "truncated") from None
+        raise error(f"{what} is damaged and could not be decoded ({_short(exc)}). Save or "
+                    f"export it again.", "damaged", detail=_short(exc)) from None
     except Exception as exc:  # noqa: BLE001 - never let a decoder error escape raw
-        raise ImageDecodeError(f"{what} is damaged and could not be decoded "
-                               f"({_short(exc)}). Save or export it again.") from None
+        raise error(f"{what} is damaged and could not be decoded ({_short(exc)}). Save or "
+                    f"export it again.", "damaged", detail=_short(exc)) from None
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -196,7 +239,7 @@ def _backdrop(rgba: Image.Image) -> tuple[int, int, int, int]:
     return (0, 0, 0, 255) if mean > 127 else (255, 255, 255, 255)
 
 
-def _too_large(what: str, size, max_pixels: int,
+def _too_large(what: str, name: str, size, max_pixels: int,
                jpeg_limit: int | None = None) -> ImageDecodeError:
     declared = f" ({size[0]:,}×{size[1]:,} pixels)" if size else ""
     hint = (f" (a JPEG of up to {jpeg_limit / 1e6:.0f} megapixels is read at reduced size)"
@@ -204,7 +247,9 @@ def _too_large(what: str, size, max_pixels: int,
     return ImageDecodeError(
         f"{what} declares a picture that is too large{declared}; the limit is "
         f"{max_pixels / 1e6:.0f} megapixels{hint}. Resize it (for example to 2000 pixels "
-        f"on the long side) or save it as JPEG, and try again.")
+        f"on the long side) or save it as JPEG, and try again.", "too_large", name=name,
+        width=size[0] if size else 0, height=size[1] if size else 0,
+        limit_mp=round(max_pixels / 1e6), jpeg_mp=round(jpeg_limit / 1e6) if jpeg_limit else 0)
 
 
 def _short(exc: Exception) -> str:

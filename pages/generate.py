@@ -19,8 +19,10 @@ from cvlib import CVLibError, zoo
 from cvlib.data import CLASS_NAMES, DatasetUnavailable
 from ui import gen_charts
 from ui.handoff import send
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.job_panel import JobPanel
+from ui.models import class_labels, describe
+from ui.state import keep_settings
 
 LIVE = "live"                     # the model key of the GAN trained on this page
 POLL_SECONDS = 0.5
@@ -28,6 +30,14 @@ CHART_SECONDS = 1.0
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 60000]
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 3e-3, 1e-2]
 JUDGE = {"mnist": "mnist_cnn", "fashion_mnist": "fashion_cnn"}
+# Settings that survive a visit to another page (ui/state.py): value widgets only, by
+# their exact keys (never the download buttons, whose state Streamlit refuses to set).
+KEPT = ("gen_model", "gen_s_class", "gen_s_n", "gen_s_seed", "gen_s_temp",
+        "gen_i_a", "gen_i_b", "gen_i_class", "gen_i_steps",
+        "gen_m_a", "gen_m_b", "gen_m_seed", "gen_m_steps",
+        "gen_d_class", "gen_d_seed", "gen_d_0", "gen_d_1", "gen_d_2", "gen_d_3",
+        "gen_t_ds", "gen_t_size", "gen_t_latent", "gen_t_epochs", "gen_t_glr", "gen_t_dlr",
+        "gen_t_batch", "gen_t_smooth")
 
 
 # --- models -----------------------------------------------------------------------------
@@ -128,7 +138,8 @@ def _label(key: str) -> str:
 class Controls:
     model: str
     dataset: str
-    class_names: list
+    class_names: list          # shown: in the session's language
+    raw_names: list            # as cvlib names the classes (English)
 
 
 def controls() -> Controls:
@@ -138,16 +149,18 @@ def controls() -> Controls:
         preferred = sorted(names, key=lambda n: n != "cgan_mnist")
         st.session_state["gen_model"] = next(
             (n for n in preferred if n == LIVE or zoo.status(n) == "shipped"), preferred[0])
-    key = st.sidebar.selectbox(t("gen_model"), names, key="gen_model", format_func=_label)
+    key = st.sidebar.selectbox(t("gen_model"), names, key=translated("gen_model"),
+                               format_func=_label)
     if key != LIVE:
-        st.sidebar.caption(zoo.get(key).description)
+        st.sidebar.caption(describe(key))
     dataset = _dataset_of(key)
-    return Controls(key, dataset, CLASS_NAMES.get(dataset, [str(i) for i in range(10)]))
+    raw = CLASS_NAMES.get(dataset, [str(i) for i in range(10)])
+    return Controls(key, dataset, class_labels(raw, dataset), list(raw))
 
 
 def _class_select(label: str, key: str, names: list, allow_random: bool = False, index=0):
     options = ([-1] if allow_random else []) + list(range(len(names)))
-    return st.selectbox(label, options, index=index, key=key,
+    return st.selectbox(label, options, index=index, key=translated(key),
                         format_func=lambda i: t("gen_random") if i < 0 else names[i])
 
 
@@ -206,7 +219,7 @@ def show_verdicts(ctl: Controls, images: np.ndarray, asked: np.ndarray) -> None:
     b.write("")
     i = options.index(pick) if pick in options else 0
     b.button(t("gen_send"), key="gen_send", icon=":material/image_search:",
-             on_click=send_to_recognize, args=(images[i], names[asked[i]], judge))
+             on_click=send_to_recognize, args=(images[i], ctl.raw_names[asked[i]], judge))
 
 
 @dataclass(frozen=True)
@@ -214,8 +227,9 @@ class GeneratedSample:
     """A generated image, shaped like a cvlib.samples.Sample for the Recognize page."""
 
     name: str
-    label: str
+    label: str         # the class asked for, as cvlib names it (shown translated)
     data: bytes
+    model: str = ""    # the classifier it suits (its data set translates the label)
 
     def read(self) -> bytes:
         return self.data
@@ -225,8 +239,7 @@ def send_to_recognize(image: np.ndarray, label: str, judge: str) -> None:
     """Make the Recognize page open on this image, with the classifier that judged it
     (a button callback: the page switch itself happens in the script run)."""
     from cvlib.generate import to_png
-    send("recognize", rec_generated=GeneratedSample("generated", f"GAN: {label}",
-                                                    to_png(image)),
+    send("recognize", rec_generated=GeneratedSample("generated", label, to_png(image), judge),
          rec_sample="generated", rec_source="samples", rec_model=judge)
 
 
@@ -300,12 +313,32 @@ def latent_section(ctl: Controls) -> None:
 PANEL = JobPanel("gen", poll=POLL_SECONDS)
 
 
+@st.cache_data(show_spinner=False)
+def _dataset_facts(name: str) -> dict:
+    """How many training images the offline chain offers (the same chain GanJob uses)."""
+    from cvlib.data import load_dataset
+    x, _, info = load_dataset(name, "train")
+    return {"n": int(len(x)), "subset": bool(info.subset)}
+
+
+def _size_options(n_avail: int) -> list[int]:
+    return sorted({s for s in TRAIN_SIZES if s < n_avail} | {n_avail})
+
+
 def train_controls():
     from cvlib.generate import GanConfig
     a, b, c, d = st.columns(4)
-    dataset = a.selectbox(t("dataset"), ["mnist", "fashion_mnist"], key="gen_t_ds",
+    dataset = a.selectbox(t("dataset"), ["mnist", "fashion_mnist"], key=translated("gen_t_ds"),
                           format_func=lambda n: t(f"ds_{n}"))
-    size = b.select_slider(t("gen_train_size"), TRAIN_SIZES, value=10000, key="gen_t_size",
+    facts = _dataset_facts(dataset)       # DatasetUnavailable: train_section says so
+    n_avail = facts["n"]
+    if facts["subset"]:   # offline: the same banner as the Train page
+        st.warning(t("subset_banner", name=t(f"ds_{dataset}")), icon=":material/cloud_off:")
+    options = _size_options(n_avail)
+    if st.session_state.get("gen_t_size") not in options:    # another data set's count
+        st.session_state["gen_t_size"] = min(10000, n_avail) if min(10000, n_avail) in \
+            options else n_avail
+    size = b.select_slider(t("gen_train_size"), options, key="gen_t_size",
                            format_func=lambda n: f"{n:,}")
     latent = c.select_slider(t("gen_latent"), [2, 8, 16, 32, 64, 128], value=64,
                              key="gen_t_latent")
@@ -319,7 +352,7 @@ def train_controls():
     smooth = d.slider(t("gen_smoothing"), 0.0, 0.3, 0.1, 0.05, key="gen_t_smooth",
                       help=t("gen_smoothing_help"))
     try:
-        return GanConfig(dataset=dataset, train_size=None if size >= 60000 else int(size),
+        return GanConfig(dataset=dataset, train_size=None if size >= n_avail else int(size),
                          latent_dim=int(latent), g_learning_rate=float(g_lr),
                          d_learning_rate=float(d_lr), batch_size=int(batch),
                          epochs=int(epochs), label_smoothing=float(smooth)), ""
@@ -348,7 +381,9 @@ def live_curves_body() -> None:
         return
     snap = job.snapshot()
     labels = {"losses": t("gen_chart_losses"), "outputs": t("gen_chart_outputs"),
-              "epoch": t("chart_epoch")}
+              "epoch": t("chart_epoch"), "g_loss": t("gen_chart_g_loss"),
+              "d_loss": t("gen_chart_d_loss"), "d_real": t("gen_chart_d_real"),
+              "d_fake": t("gen_chart_d_fake")}
     st.plotly_chart(gen_charts.gan_curves(snap.batches, snap.steps_per_epoch, labels,
                                           snap.epochs),
                     key="gen_live_curves", config={"displayModeBar": False})
@@ -398,6 +433,7 @@ def _weights_bytes(result) -> bytes:
 # --- page -------------------------------------------------------------------------------
 
 def render() -> None:
+    keep_settings(*KEPT)
     st.title(t("gen_title"))
     st.write(t("gen_intro"))
     ctl = controls()

@@ -7,6 +7,7 @@ classifies (compiled call, preprocessing hidden), cvlib.explain explains.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +24,14 @@ from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
 from cvlib.runs import RunStore
 from ui import overlay, rec_charts
 from ui.downloads import CSV_MIME, csv_bytes
-from ui.i18n import t
+from ui.fetch import fetch_button
+from ui.i18n import t, translated
+from ui.models import class_label, dataset_of, decode_error, describe
 from ui.state import keep_settings
 
 SOURCES = ("samples", "upload", "camera", "draw")
-MAX_IMAGES = 12
+MAX_IMAGES = 12          # classified at once; more uploads are paged through
+MIN_SIDE = 8             # a picture smaller than this (in pixels) gets no answer
 LAB_STEPS = 11
 # slider settings of the robustness lab: (key, min, max, step, sweep max)
 LAB = [("noise", 0.0, 0.6, 0.02), ("blur", 0.0, 4.0, 0.1), ("rotate", -180.0, 180.0, 5.0),
@@ -83,10 +87,10 @@ def controls(runs: dict) -> Controls:
                                          else "mnist_cnn")
     if st.session_state["rec_model"] not in names:
         st.session_state["rec_model"] = "mnist_cnn"
-    model = sb.selectbox(t("rec_model"), names, key="rec_model",
+    model = sb.selectbox(t("rec_model"), names, key=translated("rec_model"),
                          format_func=lambda n: _model_label(n, runs))
     top_k = sb.slider(t("rec_top_k"), 1, 10, 5, key="rec_top_k")
-    source = st.radio(t("rec_source"), SOURCES, key="rec_source", horizontal=True,
+    source = st.radio(t("rec_source"), SOURCES, key=translated("rec_source"), horizontal=True,
                       format_func=lambda s: t(f"rec_source_{s}"))
     return Controls(model, int(top_k), source)
 
@@ -96,19 +100,61 @@ def controls(runs: dict) -> Controls:
 def read_inputs(source: str, model: str) -> list[tuple[str, bytes]]:
     """(name, file bytes) of the pictures to classify."""
     if source == "upload":
-        files = st.file_uploader(t("rec_upload"), type=list(EXTENSIONS),
-                                 accept_multiple_files=True, key="rec_files",
-                                 help=t("rec_upload_help"))
-        files = files or []
-        if len(files) > MAX_IMAGES:
-            st.warning(t("rec_too_many", n=MAX_IMAGES))
-        return [(f.name, f.getvalue()) for f in files[:MAX_IMAGES]]
+        return upload_input()
     if source == "camera":
         shot = st.camera_input(t("rec_camera"), key="rec_camera")
         return [("camera.jpg", shot.getvalue())] if shot is not None else []
     if source == "draw":
         return draw_input()
     return sample_input(model)
+
+
+def _new_upload_batch() -> None:
+    """A fresh (empty) uploader: its key changes, so the next batch starts alone."""
+    st.session_state["rec_upload_batch"] = st.session_state.get("rec_upload_batch", 0) + 1
+    st.session_state.pop("rec_page", None)
+
+
+def upload_input() -> list[tuple[str, bytes]]:
+    """Uploaded files, the same content once, a page of MAX_IMAGES at a time."""
+    batch = st.session_state.get("rec_upload_batch", 0)
+    files = st.file_uploader(t("rec_upload"), type=list(EXTENSIONS),
+                             accept_multiple_files=True, key=f"rec_files_{batch}",
+                             help=t("rec_upload_help")) or []
+    unique: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    for f in files:      # a second drop of the same files adds nothing
+        data = f.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            unique.append((f.name, data))
+    if files:
+        a, b = st.columns([1, 3], vertical_alignment="center")
+        a.button(t("rec_clear_uploads"), key="rec_clear_uploads", on_click=_new_upload_batch,
+                 icon=":material/delete_sweep:")
+        if len(files) > len(unique):
+            b.caption(t("rec_duplicates", n=len(files) - len(unique)))
+    if len(unique) <= MAX_IMAGES:
+        return unique
+    pages = math.ceil(len(unique) / MAX_IMAGES)
+    if st.session_state.get("rec_page") not in range(pages):
+        st.session_state["rec_page"] = 0
+    a, b = st.columns([1, 2], vertical_alignment="bottom")
+    page = a.selectbox(t("rec_page"), range(pages), key=translated("rec_page"),
+                       format_func=lambda p: t("rec_page_label", first=p * MAX_IMAGES + 1,
+                                               last=min((p + 1) * MAX_IMAGES, len(unique)),
+                                               n=len(unique)))
+    b.info(t("rec_paged", n=len(unique), per=MAX_IMAGES, pages=pages),
+           icon=":material/filter_none:")
+    return unique[page * MAX_IMAGES:(page + 1) * MAX_IMAGES]
+
+
+def _sample_label(sample) -> str:
+    """A sample button's text: its class in the session's language."""
+    entry = zoo.get(sample.model) if sample.model in zoo.list_models() else None
+    label = class_label(sample.label, entry.dataset if entry else "")
+    return t("rec_sample_gan", label=label) if sample.name == "generated" else label
 
 
 def sample_input(model: str) -> list[tuple[str, bytes]]:
@@ -120,8 +166,8 @@ def sample_input(model: str) -> list[tuple[str, bytes]]:
     by_name = {s.name: s for s in options}
     if "rec_sample" not in st.session_state:
         st.session_state["rec_sample"] = "digit_7"
-    choice = st.pills(t("rec_samples"), names, key="rec_sample",
-                      format_func=lambda n: by_name[n].label)
+    choice = st.pills(t("rec_samples"), names, key=translated("rec_sample"),
+                      format_func=lambda n: _sample_label(by_name[n]))
     st.caption(t("rec_samples_help"))
     return [(f"{choice}.png", by_name[choice].read())] if choice else []
 
@@ -158,6 +204,16 @@ class Analysed:
     result: object = None          # cvlib.recognize.Result
     thumb: np.ndarray | None = None
 
+    @property
+    def no_answer(self) -> str:
+        """Why this picture gets no top-k ("" when it gets one): a catalog key."""
+        if self.result is None:
+            return ""
+        w, h = self.result.prepared.original_size
+        if min(w, h) < MIN_SIDE:
+            return "rec_too_small"
+        return "rec_blank" if self.result.prepared.blank else ""
+
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _analyse_cached(data: bytes, name: str, model_key: str, top_k: int) -> dict:
@@ -165,7 +221,8 @@ def _analyse_cached(data: bytes, name: str, model_key: str, top_k: int) -> dict:
     try:
         image = decode_image(data, name=name)
     except ImageDecodeError as exc:
-        return {"name": name, "error": str(exc)}
+        # the error itself (kind and params): its text is made in the session's language
+        return {"name": name, "error": exc}
     result = _classifier(model_key)(image, top_k)
     thumb = image.copy()
     thumb.thumbnail((448, 448))
@@ -173,7 +230,16 @@ def _analyse_cached(data: bytes, name: str, model_key: str, top_k: int) -> dict:
 
 
 def _analyse(data: bytes, name: str, model_key: str, top_k: int) -> Analysed:
-    return Analysed(**_analyse_cached(data, name, model_key, top_k))
+    out = dict(_analyse_cached(data, name, model_key, top_k))
+    if "error" in out:
+        out["error"] = decode_error(out["error"])
+    return Analysed(**out)
+
+
+def _labeller(clf):
+    """class name -> its text in the session's language, for this classifier's classes."""
+    dataset = dataset_of(clf.class_names)
+    return lambda label: class_label(label, dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -220,6 +286,7 @@ def _sweep(model_key: str, x: np.ndarray, setting: str, values: tuple, base: dic
 def show_result(item: Analysed, model_key: str, index: int) -> None:
     res = item.result
     clf = _classifier(model_key)
+    lab = _labeller(clf)
     a, b, c = st.columns([2, 1, 3])
     thumb = item.thumb
     if res.view > 0:      # the answer came from a zoomed crop: show where it is
@@ -228,8 +295,13 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     b.image(rec_charts.enlarge(res.prepared.x, 168), width=168,
             caption=t("rec_model_input", shape="×".join(map(str, res.prepared.x.shape))))
     with c:
+        if item.no_answer:     # an empty or tiny picture: no top-k, only why
+            w, h = res.prepared.original_size
+            st.warning(t(item.no_answer, w=w, h=h, min=MIN_SIDE))
+            return
         preds = res.predictions
-        st.plotly_chart(rec_charts.topk_bar([p.label for p in preds], [p.score for p in preds]),
+        st.plotly_chart(rec_charts.topk_bar([lab(p.label) for p in preds],
+                                            [p.score for p in preds]),
                         key=f"rec_topk_{index}", config={"displayModeBar": False})
         if res.views > 1:
             st.caption(t("rec_latency_views", ms=res.seconds * 1000, n=res.views))
@@ -238,15 +310,13 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     if res.views > 1:
         st.caption(t("rec_views", size=res.prepared.x.shape[0], crops=res.views - 1,
                      which=t("rec_view_crop" if res.view else "rec_view_whole")))
-    if res.prepared.blank:
-        st.warning(t("rec_blank"))
-    elif res.unfamiliar:
+    if res.unfamiliar:
         st.warning(t("rec_unfamiliar", score=f"{res.familiarity:.1f}",
                      threshold=f"{clf.ood_threshold:.1f}"), icon=":material/help:")
     if clf.kind == "digit":
         st.caption(t("rec_digit_prep"))
     elif clf.kind == "photo":
-        st.info(t("rec_cifar_only", classes=", ".join(clf.class_names)))
+        st.info(t("rec_cifar_only", classes=t("rec_list_sep").join(map(lab, clf.class_names))))
     show_calibration(clf, index)
 
 
@@ -271,18 +341,21 @@ def show_calibration(clf, index: int) -> None:
                          figures=", ".join(f"{k}: {v['energy']:.3f}" for k, v in auc.items())))
 
 
-def results_table(items: list[Analysed]) -> None:
+def results_table(items: list[Analysed], lab) -> None:
     rows = []
     for it in items:
-        if it.error:
+        if it.error or it.no_answer:
+            w, h = it.result.prepared.original_size if it.result is not None else (0, 0)
             rows.append({t("rec_col_file"): it.name, t("rec_col_top1"): "",
-                         t("rec_col_score"): None, t("rec_col_topk"): it.error,
+                         t("rec_col_score"): None,
+                         t("rec_col_topk"): it.error or t(it.no_answer, w=w, h=h, min=MIN_SIDE),
                          t("rec_col_ms"): None})
             continue
         preds = it.result.predictions
-        rows.append({t("rec_col_file"): it.name, t("rec_col_top1"): preds[0].label,
+        rows.append({t("rec_col_file"): it.name, t("rec_col_top1"): lab(preds[0].label),
                      t("rec_col_score"): preds[0].score,
-                     t("rec_col_topk"): ", ".join(f"{p.label} {p.score:.1%}" for p in preds),
+                     t("rec_col_topk"): ", ".join(f"{lab(p.label)} {p.score:.1%}"
+                                                  for p in preds),
                      t("rec_col_ms"): round(it.result.seconds * 1000, 2)})
     df = pd.DataFrame(rows)
     st.dataframe(df, hide_index=True, width="stretch", column_config={
@@ -294,6 +367,7 @@ def results_table(items: list[Analysed]) -> None:
 def show_why(item: Analysed, model_key: str) -> None:
     from cvlib.explain import cam_layers, conv_layers, default_cam_layer
     clf = _classifier(model_key)
+    lab = _labeller(clf)
     res = item.result
     x = res.prepared.x
     st.header(t("rec_why_title"))
@@ -303,7 +377,7 @@ def show_why(item: Analysed, model_key: str) -> None:
     answer = hashlib.blake2b(res.probs.tobytes(), digest_size=6).hexdigest()
     class_index = st.selectbox(t("rec_explain_class"), [p.index for p in preds],
                                key=f"rec_explain_class_{answer}",
-                               format_func=lambda i: f"{clf.label(i)} ({res.probs[i]:.1%})")
+                               format_func=lambda i: f"{lab(clf.label(i))} ({res.probs[i]:.1%})")
     tabs = st.tabs([t("rec_tab_gradcam"), t("rec_tab_maps"), t("rec_tab_occlusion"),
                     t("rec_tab_saliency"), t("rec_tab_lab")])
     thumb = item.thumb
@@ -364,6 +438,7 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
     """Sliders -> perturbed input -> live prediction; one sweep per slider marks the flip."""
     from cvlib.explain import Perturbation, flip_point, perturb
     clf = _classifier(model_key)
+    lab = _labeller(clf)
     st.caption(t("rec_lab_help"))
     clean = int(np.argmax(res.probs))
     settings = {}
@@ -381,12 +456,14 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
     a.image(rec_charts.enlarge(xp, 224), width=224, caption=t("rec_lab_input"))
     with b:
         preds = clf.top_k(probs, 3)
-        st.plotly_chart(rec_charts.topk_bar([q.label for q in preds], [q.score for q in preds]),
+        st.plotly_chart(rec_charts.topk_bar([lab(q.label) for q in preds],
+                                            [q.score for q in preds]),
                         key="rec_lab_topk", config={"displayModeBar": False})
         if top == clean:
-            st.success(t("rec_lab_same", label=clf.label(clean)))
+            st.success(t("rec_lab_same", label=lab(clf.label(clean))))
         else:
-            st.error(t("rec_lab_flipped", before=clf.label(clean), after=clf.label(top)))
+            st.error(t("rec_lab_flipped", before=lab(clf.label(clean)),
+                       after=lab(clf.label(top))))
     st.subheader(t("rec_lab_sweeps"))
     cols = st.columns(3)
     for i, (key, lo, hi, step) in enumerate(LAB):
@@ -400,8 +477,9 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
         with cols[i % 3]:
             st.plotly_chart(rec_charts.sweep_chart(
                 values, sw[:, clean], sw.max(1), flip, settings[key], t(f"rec_lab_{key}"),
-                clf.label(clean), t("rec_lab_top"),
-                t("rec_lab_flip", label=clf.label(int(sw[list(values).index(flip)].argmax())))
+                lab(clf.label(clean)), t("rec_lab_top"),
+                t("rec_lab_flip",
+                  label=lab(clf.label(int(sw[list(values).index(flip)].argmax()))))
                 if flip is not None else ""), key=f"rec_sweep_{key}",
                 config={"displayModeBar": False})
 
@@ -418,14 +496,22 @@ def render() -> None:
     runs = _run_models()
     ctl = controls(runs)
     if ctl.model not in runs:
-        entry = zoo.get(ctl.model)
-        st.sidebar.caption(entry.description)
+        st.sidebar.caption(describe(ctl.model))
     try:
         _classifier(ctl.model)
     except (zoo.ModelUnavailable, zoo.ModelIntegrityError) as exc:
-        st.error(str(exc).splitlines()[0] if str(exc) else t("rec_model_missing"))
         shipped = [n for n in zoo.list_models("classify") if zoo.status(n) == "shipped"]
+        if ctl.model in runs or zoo.get(ctl.model).source != "keras-cache" \
+                or zoo.status(ctl.model) == "cached":
+            st.error(str(exc).splitlines()[0] if str(exc) else t("rec_model_missing"))
+            st.info(t("rec_use_shipped", names=", ".join(shipped)))
+            return
+        # ImageNet weights: not here, and the app never downloads by itself; the user may
+        st.error(t("rec_needs_cache", name=ctl.model, dataset=zoo.get(ctl.model).dataset,
+                   dir=str(zoo.keras_models_dir())))
         st.info(t("rec_use_shipped", names=", ".join(shipped)))
+        if fetch_button(ctl.model, key=f"rec_fetch_{ctl.model}"):
+            st.rerun()
         return
     except (CVLibError, OSError, ValueError) as exc:
         st.error(t("rec_model_error", err=str(exc)))
@@ -449,8 +535,9 @@ def render() -> None:
     if not good:
         return
     st.header(t("rec_results_title"))
+    lab = _labeller(_classifier(ctl.model))
     if len(items) > 1:
-        results_table(items)
+        results_table(items, lab)
         names = [it.name for it in good]
         chosen = st.selectbox(t("rec_choose_image"), range(len(good)), key="rec_chosen",
                               format_func=lambda i: names[i])
@@ -458,6 +545,8 @@ def render() -> None:
         chosen = 0
     item = good[min(chosen, len(good) - 1)]
     show_result(item, ctl.model, chosen)
+    if item.no_answer:
+        return
     try:
         show_why(item, ctl.model)
     except CVLibError as exc:

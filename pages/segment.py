@@ -22,8 +22,10 @@ from cvlib import CVLibError, zoo
 from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
 from ui import overlay
 from ui.downloads import CSV_MIME, csv_bytes
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.jobs import watch_session
+from ui.models import class_label, class_labels, dataset_of, decode_error, describe
+from ui.state import keep_settings
 
 SOURCES = ("scene", "photos", "upload", "camera")
 VIEWS = ("segment", "detect", "measure", "classical", "faces", "weak", "train")
@@ -44,6 +46,13 @@ MAX_IMAGES = 8
 WORK_SIDE = 640          # photos are shrunk so that their longer side is at most this
 CLASSICAL_SIDE = 400     # and to this for the classical methods (GrabCut is O(pixels))
 POLL_SECONDS = 0.5
+# Settings that survive a visit to another page (ui/state.py): value widgets only, by
+# their exact keys (never the download buttons or uploaders, whose state cannot be set).
+KEPT = ("seg_model", "seg_detector", "seg_view", "seg_source", "seg_seed", "seg_photo",
+        "seg_opacity", "seg_score", "seg_nms", "seg_cl_method", "seg_cl_markers",
+        "seg_cl_segments", "seg_cl_compactness", "seg_cl_scale", "seg_face_score",
+        "seg_weak_model", "seg_weak_th", "seg_weak_refine", "seg_train_scenes",
+        "seg_train_epochs")
 
 
 @dataclass
@@ -132,6 +141,12 @@ def _shrink(image: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(im)
 
 
+def _shown(class_names) -> list[str]:
+    """The class names as cvlib gives them, in the session's language (for text only:
+    exports and the labels drawn into pictures keep cvlib's names)."""
+    return class_labels(class_names, dataset_of(class_names))
+
+
 def _model_label(name: str) -> str:
     return f"{name} · {t('status_' + zoo.status(name))}"
 
@@ -146,19 +161,19 @@ def controls() -> Controls:
         st.session_state["seg_model"] = "digit_segmenter"
     if st.session_state.get("seg_detector") not in det_models:
         st.session_state["seg_detector"] = "digit_detector"
-    segmenter = sb.selectbox(t("seg_model"), seg_models, key="seg_model",
+    segmenter = sb.selectbox(t("seg_model"), seg_models, key=translated("seg_model"),
                              format_func=_model_label)
-    sb.caption(zoo.get(segmenter).description)
-    detector = sb.selectbox(t("seg_detector"), det_models, key="seg_detector",
+    sb.caption(describe(segmenter))
+    detector = sb.selectbox(t("seg_detector"), det_models, key=translated("seg_detector"),
                             format_func=_model_label)
-    sb.caption(zoo.get(detector).description)
-    view = st.segmented_control(t("seg_view"), VIEWS, key="seg_view", default="segment",
+    sb.caption(describe(detector))
+    view = st.segmented_control(t("seg_view"), VIEWS, key=translated("seg_view"), default="segment",
                                 format_func=lambda v: t(VIEW_KEYS[v]))
     return Controls(segmenter, detector, view or "segment")
 
 
 def read_pictures() -> list[Picture]:
-    source = st.radio(t("seg_source"), SOURCES, key="seg_source", horizontal=True,
+    source = st.radio(t("seg_source"), SOURCES, key=translated("seg_source"), horizontal=True,
                       format_func=lambda s: t(SOURCE_KEYS[s]))
     if source == "scene":
         seed = st.number_input(t("seg_seed"), 0, 2**31 - 1, 0, 1, key="seg_seed",
@@ -166,8 +181,8 @@ def read_pictures() -> list[Picture]:
         return [_scene(int(seed))]
     if source == "photos":
         from cvlib.classical import SAMPLE_PHOTOS, sample_photo
-        name = st.pills(t("seg_photos"), SAMPLE_PHOTOS, key="seg_photo", default="astronaut",
-                        format_func=lambda n: t(PHOTO_KEYS[n]))
+        name = st.pills(t("seg_photos"), SAMPLE_PHOTOS, key=translated("seg_photo"),
+                        default="astronaut", format_func=lambda n: t(PHOTO_KEYS[n]))
         st.caption(t("seg_photos_help"))
         return [Picture(name, sample_photo(name))] if name else []
     if source == "camera":
@@ -185,7 +200,7 @@ def read_pictures() -> list[Picture]:
         try:
             pictures.append(_decode(data, name))
         except ImageDecodeError as exc:
-            st.error(str(exc))
+            st.error(decode_error(exc))
     if not files:
         st.info(t("seg_no_input"))
     return pictures
@@ -223,7 +238,7 @@ def segment_view(ctl: Controls, pic: Picture) -> None:
     if seg is None:
         return
     from cvlib.masks import area_table, entropy, mask_png, png
-    names, k = seg.class_names, len(seg.class_names)
+    names, k = _shown(seg.class_names), len(seg.class_names)
     colours = overlay.class_colours(k)
     rows = area_table(seg.mask, names)
     present = [r["index"] for r in rows]
@@ -232,7 +247,7 @@ def segment_view(ctl: Controls, pic: Picture) -> None:
     a, b = st.columns([1, 2])
     with a:
         alpha = overlay.opacity_slider("seg_opacity", 0.5)
-    hidden = b.multiselect(t("seg_hide"), present, key="seg_hidden",
+    hidden = b.multiselect(t("seg_hide"), present, key=translated("seg_hidden"),
                            format_func=lambda i: names[i], help=t("seg_hide_help"),
                            placeholder=t("seg_hide_placeholder"))
     over = overlay.mask(pic.image, seg.mask, alpha, k, hidden=hidden)
@@ -306,6 +321,7 @@ def detect_view(ctl: Controls, pic: Picture) -> None:
     if dets is None:
         return
     names = _det_names(ctl)
+    shown = _shown(names)
     left, right = st.columns(2)
     seg = _run_segment(ctl, pic)
     if seg is not None:
@@ -318,7 +334,7 @@ def detect_view(ctl: Controls, pic: Picture) -> None:
     st.info(t("seg_vs_det"), icon=":material/lightbulb:")
     if dets:
         st.dataframe(pd.DataFrame({
-            t("seg_col_class"): [names[d.label] if d.label < len(names) else d.label
+            t("seg_col_class"): [shown[d.label] if d.label < len(shown) else d.label
                                  for d in dets],
             t("seg_col_score"): [round(d.score, 3) for d in dets],
             "x0": [d.box[0] for d in dets], "y0": [d.box[1] for d in dets],
@@ -354,7 +370,7 @@ def measure_mask(pic: Picture, seg) -> None:
     up = st.file_uploader(t("seg_truth_upload"), type=["png", "bmp", "gif", "webp"],
                           key="seg_truth_file", help=t("seg_truth_help"))
     h, w = pic.image.shape[:2]
-    names, k = list(seg.class_names), len(seg.class_names)
+    names, k = _shown(seg.class_names), len(seg.class_names)
     pred = seg.mask
     if up is not None:
         try:
@@ -444,7 +460,7 @@ def classical_view(pic: Picture) -> None:
     from cvlib.classical import METHODS
     image = _shrink(pic.image, CLASSICAL_SIDE)
     h, w = image.shape[:2]
-    method = st.selectbox(t("seg_cl_method"), METHODS, key="seg_cl_method",
+    method = st.selectbox(t("seg_cl_method"), METHODS, key=translated("seg_cl_method"),
                           format_func=lambda m: t(METHOD_KEYS[m][0]))
     st.caption(t(METHOD_KEYS[method][1]))
     params: dict = {}
@@ -540,7 +556,8 @@ def weak_view(pic: Picture) -> None:
     box = [Detection(loc.box, 0, loc.score)]
     c1, c2, c3 = st.columns(3)
     c1.image(overlay.boxes(overlay.heatmap(pic.image, loc.cam, 0.6), box, [loc.label]),
-             caption=t("seg_weak_cam", label=loc.label, score=loc.score),
+             caption=t("seg_weak_cam", label=class_label(loc.label, zoo.get(model).dataset),
+                       score=loc.score),
              width="stretch")
     c2.image(overlay.mask(pic.image, loc.region.astype(np.int32), 0.6, 2),
              caption=t("seg_weak_region"), width="stretch")
@@ -634,6 +651,7 @@ def train_view() -> None:
 # --- page -------------------------------------------------------------------------------------
 
 def render() -> None:
+    keep_settings(*KEPT)
     st.title(t("seg_title"))
     st.write(t("seg_intro"))
     ctl = controls()

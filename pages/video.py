@@ -22,11 +22,18 @@ from cvlib.jobs import JobBusy, current_job
 from cvlib.videoio import EXTENSIONS, MAX_BYTES
 from ui import video_charts
 from ui.downloads import CSV_MIME, csv_bytes
-from ui.i18n import t
+from ui.i18n import t, translated
 from ui.jobs import watch_session
+from ui.models import class_label, dataset_of, describe, task_label
+from ui.state import keep_settings
 
 POLL_SECONDS = 0.5
 SAMPLES = ("moving_digit", "digit_scene")
+# Settings that survive a visit to another page (ui/state.py): value widgets only, by
+# their exact keys (never the uploader or the download buttons, whose state cannot be
+# set; nor the frame sliders, whose range is the clip's).
+KEPT = ("vid_source", "vid_sample", "vid_seed", "vid_every", "vid_max_seconds",
+        "vid_max_frames", "vid_model", "vid_seq_model")
 
 
 @dataclass
@@ -63,10 +70,10 @@ def _sequence(name: str):
 def controls() -> Controls:
     with st.sidebar:
         st.subheader(t("vid_input"))
-        source = st.radio(t("vid_source"), ["sample", "upload"], key="vid_source",
+        source = st.radio(t("vid_source"), ["sample", "upload"], key=translated("vid_source"),
                           format_func=lambda s: t("vid_source_" + s))
         if source == "sample":
-            kind = st.selectbox(t("vid_sample"), SAMPLES, key="vid_sample",
+            kind = st.selectbox(t("vid_sample"), SAMPLES, key=translated("vid_sample"),
                                 format_func=lambda s: t("vid_sample_" + s))
             seed = int(st.number_input(t("vid_seed"), 0, 9999, 0, key="vid_seed"))
             data, _ = _sample(kind, seed)
@@ -136,8 +143,11 @@ def timeline_section(key: str, clip) -> None:
     from cvlib import video
     models = [m for task in ("classify", "detect", "segment") for m in _available(task)]
     models.sort(key=lambda m: m != "mnist_cnn")   # the worked example first
-    model = st.selectbox(t("vid_model"), models, key="vid_model",
-                         format_func=lambda m: f"{m} ({zoo.get(m).task})")
+    if st.session_state.get("vid_model") not in models:
+        st.session_state.pop("vid_model", None)
+    model = st.selectbox(t("vid_model"), models, key=translated("vid_model"),
+                         format_func=lambda m: f"{m} ({task_label(zoo.get(m).task)})")
+    st.caption(describe(model))
     job = _job()
     running = job is not None and job.running
     a, b, _ = st.columns([1, 1, 4])
@@ -159,7 +169,9 @@ def timeline_section(key: str, clip) -> None:
     pick = st.select_slider(t("vid_scrub"), options=list(range(len(recs))), key="vid_scrub",
                             format_func=lambda i: f"{recs[i].index} · {recs[i].time:.2f} s")
     rec = recs[pick]
-    st.plotly_chart(video_charts.timeline(times, _series(recs, result.task), _labels(),
+    dataset = dataset_of(names or [])
+    series = {class_label(k, dataset): v for k, v in _series(recs, result.task).items()}
+    st.plotly_chart(video_charts.timeline(times, series, _labels(),
                                           cuts, rec.time, t("vid_y_" + result.task)),
                     key="vid_timeline")
     frame = clip.frames[list(clip.indices).index(rec.index)]
@@ -247,8 +259,12 @@ def sequence_section(clip, kind: str | None) -> None:
         return
     if kind != "moving_digit":
         st.info(t("vid_seq_hint"))
+    if st.session_state.get("vid_seq_model") not in models:
+        st.session_state.pop("vid_seq_model", None)
     try:
-        model = _sequence(st.selectbox(t("vid_seq_model"), models, key="vid_seq_model"))
+        name = st.selectbox(t("vid_seq_model"), models, key="vid_seq_model")
+        st.caption(describe(name))
+        model = _sequence(name)
     except CVLibError as exc:
         st.error(str(exc))
         return
@@ -273,6 +289,7 @@ def sequence_section(clip, kind: str | None) -> None:
 
 
 def render() -> None:
+    keep_settings(*KEPT)
     st.title(t("vid_title"))
     st.markdown(t("vid_intro"))
     c = controls()

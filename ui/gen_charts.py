@@ -18,7 +18,8 @@ def gan_curves(batches, steps_per_epoch: int, labels: dict, epochs: int | None =
     Args:
         batches: rows (global step, g_loss, d_loss, d_real, d_fake).
         steps_per_epoch: converts steps to fractional epochs.
-        labels: translated titles: losses, outputs, epoch.
+        labels: translated titles: losses, outputs, epoch; and the legend's g_loss, d_loss,
+            d_real, d_fake (each defaults to its symbol).
         epochs: total epochs planned, to fix the x range while training.
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["losses"], labels["outputs"]))
@@ -26,8 +27,12 @@ def gan_curves(batches, steps_per_epoch: int, labels: dict, epochs: int | None =
         pts = np.asarray(batches, float)
         x = pts[:, 0] / max(1, steps_per_epoch)
         alpha = float(np.clip(8.0 / max(1, steps_per_epoch), 0.05, 0.6))
-        for col, idx, name, color in ((1, 1, "G loss", G_COLOR), (1, 2, "D loss", D_COLOR),
-                                      (2, 3, "D(x)", D_COLOR), (2, 4, "D(G(z))", G_COLOR)):
+        names = {k: labels.get(k, v) for k, v in (("g_loss", "G loss"), ("d_loss", "D loss"),
+                                                  ("d_real", "D(x)"), ("d_fake", "D(G(z))"))}
+        for col, idx, name, color in ((1, 1, names["g_loss"], G_COLOR),
+                                      (1, 2, names["d_loss"], D_COLOR),
+                                      (2, 3, names["d_real"], D_COLOR),
+                                      (2, 4, names["d_fake"], G_COLOR)):
             fig.add_trace(go.Scatter(x=x, y=pts[:, idx], mode="lines", hoverinfo="skip",
                                      line=dict(color=color, width=1), opacity=0.2,
                                      showlegend=False), row=1, col=col)

@@ -18,10 +18,13 @@ def topk_bar(labels: list[str], scores: list[float], title: str = "",
     fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", marker_color=colors,
                            text=[f"{s:.1%}" for s in scores], textposition="auto",
                            hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    # Fixed ticks up to 100%, with room on the right for the last label: left to itself,
+    # plotly dropped the "100%" label that did not fit and the axis seemed to stop at 80%.
     fig.update_layout(title=title or None, height=height or 60 + 34 * len(labels),
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      xaxis=dict(range=[0, 1], tickformat=".0%"),
-                      yaxis=dict(type="category"))
+                      margin=dict(l=10, r=28, t=40 if title else 10, b=10),
+                      xaxis=dict(range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1],
+                                 tickformat=".0%", automargin=True),
+                      yaxis=dict(type="category", automargin=True))
     return fig
 
 

@@ -130,3 +130,23 @@ def test_a_sample_opens_in_recognize():
     assert not at.error, [e.value for e in at.error]
     fig = at.get("plotly_chart")[0].proto.spec
     assert '"3"' in fig                           # the generated 3 is among the top-k bars
+
+
+def test_offline_subset_banner_and_the_slider_follows_the_data(tmp_path, monkeypatch):
+    """Offline (no CVLIB_DATA_DIR, an empty Keras cache) GAN training uses the packaged
+    subset: the page says so, as the Train page does, and offers no more images than it has."""
+    import streamlit as st
+
+    from cvlib.data import load_dataset
+    monkeypatch.delenv("CVLIB_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    st.cache_data.clear()
+    try:
+        n = len(load_dataset("mnist", "train")[0])
+        at = generate_page()
+        banners = [w.value for w in at.warning if "Offline" in w.value]
+        assert banners and "MNIST" in banners[0]
+        sizes = at.select_slider(key="gen_t_size")
+        assert sizes.options[-1] == f"{n:,}" and sizes.value == n
+    finally:
+        st.cache_data.clear()

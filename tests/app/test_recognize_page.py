@@ -111,3 +111,53 @@ def test_upload_source_starts_with_a_hint():
     # real file input in tests/e2e/test_recognize_browser.py.
     at = recognize_page(rec_source="upload")
     assert not at.error and "Upload one or more images" in at.info[0].value
+
+
+def test_chinese_model_description_samples_and_class_names():
+    at = recognize_page(lang="zh", rec_model="fashion_cnn", rec_sample="sketch_trouser")
+    assert not at.error and not at.exception
+    from ui.i18n import catalog
+    zh = catalog("zh")
+    assert zh["model_desc_fashion_cnn"] in [c.value for c in at.sidebar.caption]
+    import json
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert "裤子" in bars and "Trouser" not in bars             # the classes, translated
+
+
+class _Picture:                       # shaped like cvlib.samples.Sample (as Generate sends)
+    name, label, model = "generated", "3", "mnist_cnn"
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self) -> bytes:
+        return self.data
+
+
+def test_a_one_pixel_picture_gets_no_top_k():
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(buf, "PNG")
+    at = recognize_page(rec_generated=_Picture(buf.getvalue()), rec_sample="generated")
+    assert not at.exception and not at.error
+    assert not at.get("plotly_chart")                             # no top-k, no "why"
+    assert any("too small" in w.value for w in at.warning)
+    assert "Why?" not in texts(at)
+
+
+def test_imagenet_download_button_explains_offline(tmp_path, monkeypatch):
+    import ui.fetch
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(ui.fetch, "online", lambda timeout=3.0: False)   # never download
+    zh = recognize_page(lang="zh", rec_model="mobilenet_v3_small")
+    assert "Keras 缓存" in zh.error[0].value and "\n" not in zh.error[0].value
+    assert zh.button(key="rec_fetch_mobilenet_v3_small").label == "下载 mobilenet_v3_small 的权重"
+    # (clicked in English: AppTest formats translated radio options in English only)
+    at = recognize_page(rec_model="mobilenet_v3_small")
+    at.button(key="rec_fetch_mobilenet_v3_small").click().run()
+    assert not at.exception
+    warning = at.warning[0].value
+    assert "offline" in warning and "python -m cvlib fetch mobilenet_v3_small" in warning
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

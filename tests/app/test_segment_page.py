@@ -93,3 +93,14 @@ def test_chinese_texts():
     assert at.title[0].value == "分割与检测"
     assert at.radio(key="seg_source").label == "图片"
     assert "这些方法都没有学习" in texts(at) and not at.error
+
+
+def test_chinese_class_names_and_model_descriptions():
+    from ui.i18n import catalog
+    at = segment_page("zh")
+    zh = catalog("zh")
+    captions = [c.value for c in at.sidebar.caption]
+    assert zh["model_desc_digit_segmenter"] in captions
+    assert zh["model_desc_digit_detector"] in captions
+    hide = at.multiselect(key="seg_hidden")
+    assert "背景" in hide.options and "background" not in hide.options

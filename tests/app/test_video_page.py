@@ -70,3 +70,11 @@ def test_chinese_and_empty_upload():
     at = video_page("zh", vid_source="upload")
     assert at.title[0].value.startswith("视频")
     assert "请在侧边栏选择示例片段或上传视频" in texts(at)
+
+
+def test_chinese_model_description_and_task():
+    from ui.i18n import catalog
+    at = video_page("zh")
+    assert not at.exception
+    assert catalog("zh")["model_desc_mnist_cnn"] in texts(at)
+    assert "(classify)" not in at.selectbox(key="vid_model").options[0]

@@ -71,6 +71,7 @@ def _fstring_templates() -> dict[str, set[str]]:
 def _domains() -> dict[str, tuple]:
     """Every value each f-string key can take, from the constants the code uses."""
     from cvlib import learn, train
+    from cvlib.imageio import ERROR_KINDS
     from cvlib.learn_remedies import REMEDIES
     from ui.learn_sections.common import SECTIONS
     app = (ROOT / "app.py").read_text()
@@ -94,6 +95,7 @@ def _domains() -> dict[str, tuple]:
         "rec_source_{}": ("samples", "upload", "camera", "draw"),
         "rec_empty_{}": ("upload", "camera"),
         "rec_lab_{}": ("noise", "blur", "rotate", "brightness", "patch", "fgsm"),
+        "decode_{}": ERROR_KINDS,
     }
 
 
@@ -108,3 +110,31 @@ def test_keys_built_with_fstrings_exist_for_every_value():
     missing = sorted(tk.replace("{}", str(v)) for tk, vals in domains.items()
                      if tk in templates for v in vals if tk.replace("{}", str(v)) not in en)
     assert not missing, missing
+
+
+def test_decode_errors_models_and_classes_in_chinese(monkeypatch):
+    """cvlib stays English; ui/models.py shows its errors, model descriptions and class
+    names in the session's language."""
+    import ui.i18n
+    import ui.models
+    from cvlib.imageio import ImageDecodeError, decode_image
+    monkeypatch.setattr(ui.i18n, "lang", lambda: "zh")
+    monkeypatch.setattr(ui.models, "lang", lambda: "zh")
+    with __import__("pytest").raises(ImageDecodeError) as info:
+        decode_image(b"", name="a.png")
+    zh = ui.models.decode_error(info.value)
+    assert "a.png" in zh and "空" in zh and "empty" not in zh
+    assert ui.models.describe("mnist_cnn") == catalog("zh")["model_desc_mnist_cnn"]
+    assert ui.models.class_label("Trouser", "fashion_mnist") == "裤子"
+    assert ui.models.class_label("cat", "cifar10") == "猫"
+    assert ui.models.class_label("background") == "背景"
+    assert ui.models.class_label("7") == "7"
+    assert ui.models.dataset_of(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]) \
+        == "fashion_mnist"
+    # every class of the data sets CV Lab ships models for has both languages
+    from cvlib.data import CLASS_NAMES
+    for dataset in ("fashion_mnist", "cifar10"):
+        for name in CLASS_NAMES[dataset]:
+            key = f"class_{dataset}_{ui.models.slug(name)}"
+            assert key in TEXT, key

@@ -174,3 +174,32 @@ def test_random_corruption_never_escapes():
             assert_user_message(exc)
         else:
             assert img.mode == "RGB"
+
+
+def _kind(data: bytes, **kw) -> ImageDecodeError:
+    with pytest.raises(ImageDecodeError) as info:
+        decode_image(data, name="x.png", **kw)
+    return info.value
+
+
+def test_every_error_has_a_kind_and_the_params_of_its_message():
+    """A user interface translates the errors by kind (ui/models.py: decode_error)."""
+    import pickle
+
+    from cvlib.imageio import ERROR_KINDS
+    assert _kind(b"").kind == "empty"
+    assert _kind(b"not an image at all").kind == "unknown"
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(png, "PNG")
+    cut = _kind(png.getvalue()[:60])
+    assert cut.kind in ("truncated", "unreadable", "damaged")
+    tiff = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(tiff, "TIFF")
+    err = _kind(tiff.getvalue())
+    assert err.kind == "format" and err.params["format"] == "TIFF"
+    big = _kind(png.getvalue(), max_pixels=100)
+    assert big.kind == "too_large" and (big.params["width"], big.params["height"]) == (64, 64)
+    assert big.params["limit_mp"] == 0 and big.params["name"] == "x.png"
+    again = pickle.loads(pickle.dumps(big))          # st.cache_data pickles results
+    assert (again.kind, again.params, str(again)) == (big.kind, big.params, str(big))
+    assert {e.kind for e in (cut, err, big)} <= set(ERROR_KINDS)
