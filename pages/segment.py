@@ -23,7 +23,7 @@ from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
 from ui import overlay
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t, translated
-from ui.jobs import watch_session
+from ui.job_panel import JobPanel
 from ui.models import class_label, class_labels, dataset_of, decode_error, describe
 from ui.state import keep_settings
 
@@ -571,35 +571,11 @@ def weak_view(pic: Picture) -> None:
 
 # --- live training ----------------------------------------------------------------------------
 
+PANEL = JobPanel("seg", poll=POLL_SECONDS)
+
+
 def _job():
-    return st.session_state.get("seg_job")
-
-
-def start_training(train_scenes: int, epochs: int) -> None:
-    from cvlib.jobs import JobBusy, current_job
-    from cvlib.scene_train import LiveSegmentConfig, SegmenterJob
-    mine = _job()
-    if mine is not None and mine.running:
-        st.session_state["seg_notice"] = t("seg_busy_self")
-        return
-    if current_job() is not None:
-        st.session_state["seg_notice"] = t("seg_busy_other")
-        return
-    try:
-        job = SegmenterJob(LiveSegmentConfig(train_scenes=int(train_scenes),
-                                             epochs=int(epochs))).start()
-    except JobBusy:
-        st.session_state["seg_notice"] = t("seg_busy_other")
-        return
-    st.session_state["seg_job"] = job
-    st.session_state.pop("seg_notice", None)
-    watch_session(job)
-
-
-def stop_training() -> None:
-    job = _job()
-    if job is not None and job.running:
-        job.stop()
+    return PANEL.job
 
 
 def live_body() -> None:
@@ -608,14 +584,6 @@ def live_body() -> None:
     if job is None:
         return
     snap = job.snapshot()
-    if snap.status == "pending" or (snap.status == "running" and snap.epoch == 0):
-        st.progress(0.0, text=t("seg_train_loading"))
-    else:
-        st.progress(snap.fraction, text=t("seg_train_progress", status=t(
-            "status_" + snap.status), epoch=max(snap.epoch, 1), epochs=snap.epochs,
-            ips=snap.images_per_second))
-    if snap.status == "failed":
-        st.error(t("seg_train_failed", err=snap.error))
     if snap.sample_masks and snap.sample_images is not None:
         n = len(snap.sample_masks)
         epoch = n if n == 1 else st.slider(t("seg_train_epoch"), 1, n, n, key=f"seg_ep_{n}")
@@ -625,27 +593,22 @@ def live_body() -> None:
             col.image(overlay.mask(snap.sample_images[i], masks[i], 0.6, 11),
                       width="stretch")
         st.caption(t("seg_train_miou", epoch=epoch, miou=snap.sample_miou[epoch - 1]))
-    if snap.done and st.session_state.get("seg_shown_done") is not job:
-        st.session_state["seg_shown_done"] = job
-        st.rerun()
+    PANEL.rerun_when_done(snap)
 
 
 def train_view() -> None:
     st.caption(t("seg_train_intro"))
-    job = _job()
-    running = job is not None and job.running
     a, b = st.columns(2)
     scenes = a.slider(t("seg_train_scenes"), 100, 1000, 300, 50, key="seg_train_scenes")
     epochs = b.slider(t("seg_train_epochs"), 1, 12, 6, key="seg_train_epochs")
-    c, d, _ = st.columns([1, 1, 4])
-    c.button(t("seg_train_start"), type="primary", key="seg_train_start",
-             on_click=start_training, args=(scenes, epochs), disabled=running,
-             icon=":material/play_arrow:")
-    d.button(t("seg_train_stop"), key="seg_train_stop", on_click=stop_training,
-             disabled=not running, icon=":material/stop:")
-    if st.session_state.get("seg_notice"):
-        st.warning(st.session_state["seg_notice"])
-    st.fragment(live_body, run_every=POLL_SECONDS if running else None)()
+
+    def make_job():
+        from cvlib.scene_train import LiveSegmentConfig, SegmenterJob
+        return SegmenterJob(LiveSegmentConfig(train_scenes=int(scenes), epochs=int(epochs)))
+
+    PANEL.buttons(make_job, t("seg_train_start"), t("seg_train_stop"))
+    PANEL.progress()
+    PANEL.live(live_body, every=POLL_SECONDS)
 
 
 # --- page -------------------------------------------------------------------------------------

@@ -18,12 +18,11 @@ from ui.streamlit_fix import require_router
 require_router()   # a deep link on a fresh server must go through app.py
 
 from cvlib import CVLibError, zoo
-from cvlib.jobs import JobBusy, current_job
 from cvlib.videoio import EXTENSIONS, MAX_BYTES
 from ui import video_charts
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t, translated
-from ui.jobs import watch_session
+from ui.job_panel import JobPanel
 from ui.models import class_label, dataset_of, describe, task_label
 from ui.state import keep_settings
 
@@ -92,49 +91,18 @@ def controls() -> Controls:
 
 # --- analysis job -------------------------------------------------------------------------
 
-def _job():
-    return st.session_state.get("vid_job")
-
-
-def start(clip, model: str) -> None:
-    from cvlib.video import AnalysisConfig, AnalysisJob
-    mine = _job()
-    if mine is not None and mine.running:
-        return
-    if current_job() is not None:
-        st.session_state["vid_notice"] = t("vid_busy")
-        return
-    try:
-        job = AnalysisJob(AnalysisConfig(clip, model)).start()
-    except JobBusy:
-        st.session_state["vid_notice"] = t("vid_busy")
-        return
-    st.session_state.update(vid_job=job, vid_notice="")
-    st.session_state.pop("vid_shown_done", None)
-    watch_session(job)
-
-
-def stop() -> None:
-    job = _job()
-    if job is not None and job.running:
-        job.stop()
-
-
-def progress_body() -> None:
-    """Progress bar with frames per second and ETA (a fragment while the job runs)."""
-    job = _job()
-    if job is None:
-        return
-    s = job.snapshot()
-    frac = s.done / s.total if s.total else 0.0
+def _describe(s) -> tuple[float, str]:
+    """Frames done, frames per second and ETA of the AnalysisJob's snapshot."""
     eta = f"{s.eta:.0f} s" if s.eta is not None else "–"
-    st.progress(min(frac, 1.0), text=t("vid_progress", done=s.done, total=s.total,
-                                       fps=s.fps, eta=eta, status=t("status_" + s.status)))
-    if s.status == "failed":
-        st.error(t("vid_failed", err=s.error))
-    if s.finished and st.session_state.get("vid_shown_done") is not job:
-        st.session_state["vid_shown_done"] = job
-        st.rerun()
+    return (s.done / s.total if s.total else 0.0,
+            t("vid_progress_text", done=s.done, total=s.total, fps=s.fps, eta=eta))
+
+
+PANEL = JobPanel("vid", poll=POLL_SECONDS, describe=_describe, ended=lambda s: s.finished)
+
+
+def _job():
+    return PANEL.job
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -148,16 +116,10 @@ def timeline_section(key: str, clip) -> None:
     model = st.selectbox(t("vid_model"), models, key=translated("vid_model"),
                          format_func=lambda m: f"{m} ({task_label(zoo.get(m).task)})")
     st.caption(describe(model))
-    job = _job()
-    running = job is not None and job.running
-    a, b, _ = st.columns([1, 1, 4])
-    a.button(t("vid_analyse"), type="primary", key="vid_start", on_click=start,
-             args=(clip, model), disabled=running, icon=":material/play_arrow:")
-    b.button(t("stop"), key="vid_stop", on_click=stop, disabled=not running,
-             icon=":material/stop:")
-    if st.session_state.get("vid_notice"):
-        st.error(st.session_state["vid_notice"])
-    st.fragment(progress_body, run_every=POLL_SECONDS if running else None)()
+    from cvlib.video import AnalysisConfig, AnalysisJob
+    PANEL.buttons(lambda: AnalysisJob(AnalysisConfig(clip, model)), t("vid_analyse"), t("stop"))
+    PANEL.progress()
+    job, running = PANEL.job, PANEL.running
     result = job.result if job is not None and not running else None
     if result is None or result.clip is not clip or not result.records:
         st.info(t("vid_timeline_empty"))

@@ -40,13 +40,19 @@ class JobPanel:
             ``<slot>_shown_done`` and widget keys ``<slot>_start`` / ``<slot>_stop``.
         poll: seconds between progress refreshes while the job runs.
         on_started: called with the new job (e.g. to make the results follow it).
+        describe: ``describe(snapshot) -> (fraction 0-1, text)`` for jobs whose snapshot
+            is not epoch-based (video frames, ...); default: epoch, batch, images/s, ETA.
+        ended: ``ended(snapshot) -> bool``; default ``snapshot.done``.
     """
 
     def __init__(self, slot: str, poll: float = 0.5,
-                 on_started: Callable | None = None):
+                 on_started: Callable | None = None, describe: Callable | None = None,
+                 ended: Callable | None = None):
         self.slot = slot
         self.poll = poll
         self.on_started = on_started
+        self.describe = describe
+        self.ended = ended or (lambda snap: bool(snap.done))
 
     # --- state ---------------------------------------------------------------------
     @property
@@ -116,7 +122,10 @@ class JobPanel:
         if title:
             st.subheader(title)
         status = t(f"status_{snap.status}") if snap.status else ""
-        if snap.status == "pending" or (snap.status == "running" and snap.epoch == 0):
+        if self.describe is not None:
+            fraction, text = self.describe(snap)
+            st.progress(min(1.0, max(0.0, float(fraction))), text=f"{status} · {text}")
+        elif snap.status == "pending" or (snap.status == "running" and snap.epoch == 0):
             st.progress(0.0, text=t("loading"))
         else:
             st.progress(min(1.0, max(0.0, float(snap.fraction))), text=f"{status} · " + t(
@@ -133,7 +142,7 @@ class JobPanel:
         """Rerun the whole page once when the job has ended, so its results appear."""
         job = self.job
         key = f"{self.slot}_shown_done"
-        if snap is not None and snap.done and st.session_state.get(key) is not job:
+        if snap is not None and self.ended(snap) and st.session_state.get(key) is not job:
             st.session_state[key] = job
             st.rerun()
 

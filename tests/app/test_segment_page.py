@@ -54,8 +54,8 @@ def test_every_view_on_a_digit_scene():
     at.number_input(key="seg_seed").set_value(3).run()
     assert not at.exception and not at.error
     show(at, "train")
-    assert at.button(key="seg_train_start").label == "Start training"
-    assert at.button(key="seg_train_stop").disabled
+    assert at.button(key="seg_start").label == "Start training"
+    assert at.button(key="seg_stop").disabled
 
 
 def test_real_photo_views_faces_classical_weak_and_voc_offline():
