@@ -7,7 +7,6 @@ classifies (compiled call, preprocessing hidden), cvlib.explain explains.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +21,7 @@ require_router()   # a deep link on a fresh server must go through app.py
 from cvlib import CVLibError, samples, zoo
 from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
 from cvlib.runs import RunStore
-from ui import overlay, rec_charts
+from ui import image_input, overlay, rec_charts
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.fetch import fetch_button
 from ui.i18n import t, translated
@@ -98,56 +97,15 @@ def controls(runs: dict) -> Controls:
 # --- inputs -------------------------------------------------------------------------
 
 def read_inputs(source: str, model: str) -> list[tuple[str, bytes]]:
-    """(name, file bytes) of the pictures to classify."""
+    """(name, file bytes) of the pictures to classify (ui.image_input)."""
     if source == "upload":
-        return upload_input()
+        return image_input.uploads("rec", t("rec_upload"), EXTENSIONS, t("rec_upload_help"),
+                                   per_page=MAX_IMAGES)
     if source == "camera":
-        shot = st.camera_input(t("rec_camera"), key="rec_camera")
-        return [("camera.jpg", shot.getvalue())] if shot is not None else []
+        return image_input.camera("rec", t("rec_camera"))
     if source == "draw":
-        return draw_input()
+        return image_input.drawing("rec", t("rec_draw_help"))
     return sample_input(model)
-
-
-def _new_upload_batch() -> None:
-    """A fresh (empty) uploader: its key changes, so the next batch starts alone."""
-    st.session_state["rec_upload_batch"] = st.session_state.get("rec_upload_batch", 0) + 1
-    st.session_state.pop("rec_page", None)
-
-
-def upload_input() -> list[tuple[str, bytes]]:
-    """Uploaded files, the same content once, a page of MAX_IMAGES at a time."""
-    batch = st.session_state.get("rec_upload_batch", 0)
-    files = st.file_uploader(t("rec_upload"), type=list(EXTENSIONS),
-                             accept_multiple_files=True, key=f"rec_files_{batch}",
-                             help=t("rec_upload_help")) or []
-    unique: list[tuple[str, bytes]] = []
-    seen: set[str] = set()
-    for f in files:      # a second drop of the same files adds nothing
-        data = f.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in seen:
-            seen.add(digest)
-            unique.append((f.name, data))
-    if files:
-        a, b = st.columns([1, 3], vertical_alignment="center")
-        a.button(t("rec_clear_uploads"), key="rec_clear_uploads", on_click=_new_upload_batch,
-                 icon=":material/delete_sweep:")
-        if len(files) > len(unique):
-            b.caption(t("rec_duplicates", n=len(files) - len(unique)))
-    if len(unique) <= MAX_IMAGES:
-        return unique
-    pages = math.ceil(len(unique) / MAX_IMAGES)
-    if st.session_state.get("rec_page") not in range(pages):
-        st.session_state["rec_page"] = 0
-    a, b = st.columns([1, 2], vertical_alignment="bottom")
-    page = a.selectbox(t("rec_page"), range(pages), key=translated("rec_page"),
-                       format_func=lambda p: t("rec_page_label", first=p * MAX_IMAGES + 1,
-                                               last=min((p + 1) * MAX_IMAGES, len(unique)),
-                                               n=len(unique)))
-    b.info(t("rec_paged", n=len(unique), per=MAX_IMAGES, pages=pages),
-           icon=":material/filter_none:")
-    return unique[page * MAX_IMAGES:(page + 1) * MAX_IMAGES]
 
 
 def _sample_label(sample) -> str:
@@ -162,37 +120,8 @@ def sample_input(model: str) -> list[tuple[str, bytes]]:
     sent = st.session_state.get("rec_generated")   # an image sent by the Generate page
     if sent is not None:
         options = [*options, sent]
-    names = [s.name for s in options]
-    by_name = {s.name: s for s in options}
-    if "rec_sample" not in st.session_state:
-        st.session_state["rec_sample"] = "digit_7"
-    choice = st.pills(t("rec_samples"), names, key=translated("rec_sample"),
-                      format_func=lambda n: _sample_label(by_name[n]))
-    st.caption(t("rec_samples_help"))
-    return [(f"{choice}.png", by_name[choice].read())] if choice else []
-
-
-def draw_input() -> list[tuple[str, bytes]]:
-    try:
-        from streamlit_drawable_canvas import st_canvas
-    except ImportError:
-        st.info(t("rec_draw_missing"))
-        return []
-    left, right = st.columns([2, 3])
-    left.write("")   # room for the canvas toolbar, which floats above the canvas
-    with right:
-        width = st.slider(t("rec_stroke"), 6, 40, 18, key="rec_stroke")
-        st.caption(t("rec_draw_help"))
-    with left:
-        result = st_canvas(stroke_width=width, stroke_color="#000000",
-                           background_color="#ffffff", height=280, width=280,
-                           drawing_mode="freedraw", return_image_data=True, key="rec_canvas")
-    objects = (result.json_data or {}).get("objects") or []
-    data = result.image_bytes if objects else None
-    if not data:
-        st.info(t("rec_draw_empty"))
-        return []
-    return [("drawing.png", data)]
+    return image_input.samples("rec", options, t("rec_samples"), _sample_label,
+                               default="digit_7", help=t("rec_samples_help"))
 
 
 # --- cached work --------------------------------------------------------------------

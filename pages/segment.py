@@ -19,12 +19,12 @@ from ui.streamlit_fix import require_router
 require_router()   # a deep link on a fresh server must go through app.py
 
 from cvlib import CVLibError, zoo
-from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
-from ui import overlay
+from cvlib.imageio import EXTENSIONS, decode_image
+from ui import image_input, overlay
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t, translated
 from ui.job_panel import JobPanel
-from ui.models import class_label, class_labels, dataset_of, decode_error, describe
+from ui.models import class_label, class_labels, dataset_of, describe
 from ui.state import keep_settings
 
 SOURCES = ("scene", "photos", "upload", "camera")
@@ -186,21 +186,13 @@ def read_pictures() -> list[Picture]:
         st.caption(t("seg_photos_help"))
         return [Picture(name, sample_photo(name))] if name else []
     if source == "camera":
-        shot = st.camera_input(t("seg_camera"), key="seg_camera")
-        files = [("camera.jpg", shot.getvalue())] if shot is not None else []
+        files = image_input.camera("seg", t("seg_camera"))
     else:
-        up = st.file_uploader(t("seg_upload"), type=list(EXTENSIONS), key="seg_files",
-                              accept_multiple_files=True, help=t("seg_upload_help"))
-        up = up or []
-        if len(up) > MAX_IMAGES:
-            st.warning(t("seg_too_many", n=MAX_IMAGES))
-        files = [(f.name, f.getvalue()) for f in up[:MAX_IMAGES]]
-    pictures = []
-    for name, data in files:
-        try:
-            pictures.append(_decode(data, name))
-        except ImageDecodeError as exc:
-            st.error(decode_error(exc))
+        files = image_input.uploads("seg", t("seg_upload"), EXTENSIONS, t("seg_upload_help"),
+                                    per_page=MAX_IMAGES)
+    pictures, errors = image_input.decode_all(files, _decode)
+    for message in errors:
+        st.error(message)
     if not files:
         st.info(t("seg_no_input"))
     return pictures
