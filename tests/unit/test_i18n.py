@@ -37,7 +37,7 @@ def test_every_key_has_both_languages():
 
 def test_keys_used_in_pages_exist():
     used = set()
-    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]
     for path in files:
         if path.name != "i18n.py":
             used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']\s*[,)]""",

@@ -1,0 +1,1 @@
+"""The Segment page, one module per group of views (pages/segment.py dispatches)."""
