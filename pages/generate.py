@@ -1,5 +1,8 @@
 """Generate page: sample a conditional GAN, walk its latent space, train a GAN live.
 
+Length (~470 lines, on purpose): the three tabs (sample, latent space, live training)
+share the model choice and the verdict; figures are in ui/gen_charts.
+
 Page = controls -> cvlib.generate -> render. No model maths here: cvlib.generate samples
 and trains (a GanJob in a background thread, polled by fragments, like the Train page).
 """

@@ -1,5 +1,9 @@
 """Recognize page: classify uploaded, photographed or drawn images, and show why.
 
+Length (~490 lines, on purpose): the inputs (ui/image_input), the answer and its
+confidence, and the five explanations (Grad-CAM, feature maps, occlusion, saliency, the
+robustness lab) read as one flow; the drawing of figures is in ui/rec_charts.
+
 Page = controls() -> cached cvlib calls -> show(). No model maths here: cvlib.recognize
 classifies (compiled call, preprocessing hidden), cvlib.explain explains.
 """

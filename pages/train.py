@@ -1,5 +1,9 @@
 """Train page: train the worked-example CNN from scratch, live, and inspect the result.
 
+Length (~490 lines, on purpose): controls, the shared job panel, the results (curves,
+clickable confusion matrix with its drill-down, mistakes, downloads, copy as code) and the
+runs table are one flow that a reader follows top to bottom; shared parts are in ui/.
+
 Page = controls() -> cvlib call -> show(). No model maths here: cvlib.train does the work
 in a background TrainingJob; this page polls job.snapshot() in a fragment.
 """
