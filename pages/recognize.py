@@ -225,7 +225,9 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     if res.view > 0:      # the answer came from a zoomed crop: show where it is
         thumb = rec_charts.outline(thumb, res.prepared.box, res.prepared.original_size)
     a.image(thumb, caption=t("rec_original", name=item.name), width="stretch")
-    b.image(rec_charts.enlarge(res.prepared.x, 168), width=168,
+    # "stretch" (at most the 168-px enlargement): a fixed width overflowed the narrow
+    # middle column into the chart on a ~700-px window
+    b.image(rec_charts.enlarge(res.prepared.x, 168), width="stretch",
             caption=t("rec_model_input", shape="×".join(map(str, res.prepared.x.shape))))
     with c:
         if item.no_answer:     # an empty or tiny picture: no top-k, only why
