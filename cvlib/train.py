@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from cvlib.data import DatasetInfo, load_dataset
-from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job: public names of cvlib.train
+from cvlib.jobs import (  # noqa: F401 - JobBusy, current_job, JobSnapshot: public names of cvlib.train
     BackgroundJob,
     JobBusy,
+    JobSnapshot,
     StoppedBeforeStart,
     acquire_heavy,
     current_job,
@@ -424,45 +425,6 @@ def _keras_callbacks(config: TrainConfig) -> list:
 
 
 # --- progress ---------------------------------------------------------------------------
-
-@dataclass
-class JobSnapshot:
-    """A consistent copy of a job's progress, safe to read from any thread.
-
-    ``history`` holds per-epoch values; ``batches`` holds (global step, loss, accuracy)
-    points, each the mean over the batches since the previous point (about 100 points
-    per epoch).
-    """
-
-    status: str = "pending"        # pending|running|stopping|stopped|finished|failed
-    epoch: int = 0                 # current epoch, 1-based
-    epochs: int = 0
-    batch: int = 0                 # batches done in the current epoch
-    steps_per_epoch: int = 0
-    images_seen: int = 0
-    elapsed: float = 0.0
-    images_per_second: float = 0.0
-    eta_seconds: float | None = None
-    history: dict[str, list[float]] = field(default_factory=dict)
-    batches: list[tuple[int, float, float]] = field(default_factory=list)
-    error: str = ""
-    reason: str = ""
-
-    def copy(self):
-        """A copy whose lists are the copy's own (safe to hand to another thread)."""
-        return replace(self, history={k: list(v) for k, v in self.history.items()},
-                       batches=list(self.batches))
-
-    @property
-    def done(self) -> bool:
-        return self.status in ("stopped", "finished", "failed")
-
-    @property
-    def fraction(self) -> float:
-        total = self.epochs * self.steps_per_epoch
-        return min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.batch) / total) \
-            if total and self.epoch else 0.0
-
 
 def _make_progress_callback(batch_size: int, steps_per_epoch: int, epochs: int,
                             epoch_images: int, stop_event: threading.Event,

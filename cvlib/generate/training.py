@@ -10,8 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from cvlib.generate.sampling import to_uint8
-from cvlib.jobs import BackgroundJob, StoppedBeforeStart, progress_callback_base
-from cvlib.train import JobSnapshot
+from cvlib.jobs import BackgroundJob, JobSnapshot, StoppedBeforeStart, progress_callback_base
 from cvlib.validation import check_choice, check_range
 
 GAN_DATASETS = ("mnist", "fashion_mnist")
@@ -132,7 +131,7 @@ class GanResult:
 class GanSnapshot(JobSnapshot):
     """A consistent copy of a GAN job's progress (plain data for the page).
 
-    The fields of :class:`cvlib.train.JobSnapshot`, except that ``batches`` holds
+    The fields of :class:`cvlib.jobs.JobSnapshot`, except that ``batches`` holds
     (global step, g_loss, d_loss, d_real, d_fake) for every batch; ``grids`` adds one uint8
     [20, 28, 28] fixed-noise sample grid per finished epoch.
     """
