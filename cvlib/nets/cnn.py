@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import keras
-from keras import layers, regularizers
-
 from cvlib.validation import check_range
 
 
@@ -62,13 +59,16 @@ class CNNSpec:
         return asdict(self)
 
 
-def build_cnn(spec: CNNSpec | None = None, name: str = "cnn") -> keras.Model:
+def build_cnn(spec: CNNSpec | None = None, name: str = "cnn"):
     """Build the (uncompiled) CNN described by ``spec``.
 
     Example:
         >>> build_cnn().count_params()
         93322
     """
+    import keras
+    from keras import layers, regularizers
+
     spec = spec or CNNSpec()
     reg = None
     if spec.l1 or spec.l2:
@@ -96,12 +96,34 @@ def summary(spec: CNNSpec | None = None) -> tuple[list[tuple[str, str, str, int]
     """The layer table of :func:`build_cnn` (spec): rows of (name, type, output shape,
     parameters) without the input layer, and the total number of parameters.
 
+    Computed from the architecture's arithmetic (3x3 "valid" convolutions, 2x2 pooling,
+    batch norm's 4 weights per channel), without building the model, so that the Train
+    page draws its layer table before TensorFlow has loaded;
+    ``tests/unit/test_nets.py`` checks it against the built Keras model.
+
     Example:
         >>> rows, total = summary()
-        >>> total, rows[0][:2]
-        (93322, ('rescale', 'Rescaling'))
+        >>> total, rows[0][:2], rows[1]
+        (93322, ('rescale', 'Rescaling'), ('conv1', 'Conv2D', '(26, 26, 32)', 320))
     """
-    model = build_cnn(spec)
-    rows = [(layer.name, type(layer).__name__, str(tuple(layer.output.shape[1:])),
-             int(layer.count_params())) for layer in model.layers[1:]]
-    return rows, int(model.count_params())
+    spec = spec or CNNSpec()
+    h, w, c = spec.input_shape
+    rows = [("rescale", "Rescaling", str((h, w, c)), 0)]
+    for i, f in enumerate(spec.filters):
+        h, w = h - 2, w - 2
+        rows.append((f"conv{i + 1}", "Conv2D", str((h, w, f)), 9 * c * f + f))
+        if spec.batchnorm:
+            rows.append((f"bn{i + 1}", "BatchNormalization", str((h, w, f)), 4 * f))
+            rows.append((f"relu{i + 1}", "Activation", str((h, w, f)), 0))
+        c = f
+        if i < 2:
+            h, w = h // 2, w // 2
+            rows.append((f"pool{i + 1}", "MaxPooling2D", str((h, w, c)), 0))
+    flat = h * w * c
+    rows.append(("flatten", "Flatten", str((flat,)), 0))
+    rows.append(("dense", "Dense", str((spec.dense,)), flat * spec.dense + spec.dense))
+    if spec.dropout:
+        rows.append(("dropout", "Dropout", str((spec.dense,)), 0))
+    k = spec.num_classes
+    rows.append(("probs", "Dense", str((k,)), spec.dense * k + k))
+    return rows, sum(r[3] for r in rows)

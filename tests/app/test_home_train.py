@@ -70,6 +70,21 @@ def test_home_does_not_import_tensorflow():
     assert out.stdout.strip().splitlines()[-1] == "False False False"
 
 
+def test_train_page_draws_before_tensorflow_loads():
+    """The Train page's first render (controls and the layer table) imports no TensorFlow:
+    it is imported when a training starts (issue 14: controls within 2 s)."""
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run()\n"
+            "at.switch_page('pages/train.py').run()\n"
+            "assert not at.exception, at.exception\n"
+            "assert any('93,322' in m.value for m in at.markdown), 'no layer table'\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
 def test_language_switch_changes_labels():
     at = new_app()
     assert "Map of the subject" in texts(at)
