@@ -58,7 +58,9 @@ def test_every_view_on_a_digit_scene():
     assert at.button(key="seg_stop").disabled
 
 
-def test_real_photo_views_faces_classical_weak_and_voc_offline():
+def test_real_photo_views_faces_classical_weak_and_voc_offline(monkeypatch):
+    import ui.fetch
+    monkeypatch.setattr(ui.fetch, "online", lambda timeout=3.0: False)   # never download
     at = segment_page()
     at.session_state["seg_source"] = "photos"   # (set_value formats in English only)
     at.run()
@@ -84,6 +86,10 @@ def test_real_photo_views_faces_classical_weak_and_voc_offline():
     assert not at.exception and not at.error
     if zoo.status("deeplab_v3_plus_voc") == "missing":
         assert "python -m cvlib fetch deeplab_v3_plus_voc" in at.info[0].value
+        # the download button: offline it says why it cannot, and downloads nothing
+        at.button(key="seg_fetch_deeplab_v3_plus_voc").click().run()
+        assert not at.exception
+        assert "python -m cvlib fetch deeplab_v3_plus_voc" in at.warning[0].value
 
 
 def test_chinese_texts():

@@ -107,3 +107,36 @@ def test_page_in_chinese_and_a_broken_upload(app, page, tmp_path):
     uploader(page, "上传图片").set_input_files(str(bad))
     page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
     assert page.get_by_text("Traceback").count() == 0
+
+
+def test_drawn_digits_are_segmented(app, page):
+    """Draw a 7 on the canvas: the segmenter colours its pixels as class 7."""
+    page.set_viewport_size({"width": 1400, "height": 2000})
+    for attempt in range(3):          # the canvas may not mount on a loaded machine: reload
+        page.goto(app.url + "/segment")
+        wait_ready(page)
+        page.get_by_text("Draw", exact=True).first.click()
+        wait_ready(page)
+        page.get_by_text("Draw digits with the mouse").first.wait_for()
+        box = page.locator("canvas").last.bounding_box()
+        assert box and box["width"] >= 200
+        x0, y0 = box["x"], box["y"]
+        page.mouse.move(x0 + 60, y0 + 50)
+        page.mouse.down()
+        page.mouse.move(x0 + 220, y0 + 50, steps=20)
+        page.mouse.move(x0 + 120, y0 + 250, steps=25)
+        page.mouse.up()
+        try:
+            page.get_by_text("Classes and their area").first.wait_for(timeout=60_000)
+            break
+        except Exception:
+            screenshot(page, f"segment_drawn_miss{attempt + 1}")
+            assert attempt < 2, "the drawing was never segmented (see the miss screenshots)"
+    wait_ready(page)
+    screenshot(page, "segment_drawn")
+    with page.expect_download() as dl:
+        page.get_by_text("Mask (PNG of class indices)").first.click()
+    mask = np.asarray(Image.open(io.BytesIO(open(dl.value.path(), "rb").read())))
+    ink = mask[mask > 0]
+    assert ink.size > 500                                    # the stroke was found
+    assert np.bincount(ink, minlength=11).argmax() == 8      # class 8 = digit 7

@@ -13,11 +13,12 @@ from ui import image_input
 from ui.i18n import t, translated
 from ui.models import class_labels, dataset_of, describe
 
-SOURCES = ("scene", "photos", "upload", "camera")
+SOURCES = ("scene", "photos", "upload", "camera", "draw")
 VIEWS = ("segment", "detect", "measure", "classical", "faces", "weak", "train")
 # catalog keys of the choices (spelled out, so every key is greppable)
 SOURCE_KEYS = {"scene": "seg_source_scene", "photos": "seg_source_photos",
-               "upload": "seg_source_upload", "camera": "seg_source_camera"}
+               "upload": "seg_source_upload", "camera": "seg_source_camera",
+               "draw": "seg_source_draw"}
 VIEW_KEYS = {"segment": "seg_view_segment", "detect": "seg_view_detect",
              "measure": "seg_view_measure", "classical": "seg_view_classical",
              "faces": "seg_view_faces", "weak": "seg_view_weak", "train": "seg_view_train"}
@@ -173,13 +174,15 @@ def read_pictures() -> list[Picture]:
         return [Picture(name, sample_photo(name))] if name else []
     if source == "camera":
         files = image_input.camera("seg", t("seg_camera"))
+    elif source == "draw":
+        files = image_input.drawing("seg", t("seg_draw_help"))
     else:
         files = image_input.uploads("seg", t("seg_upload"), EXTENSIONS, t("seg_upload_help"),
                                     per_page=MAX_IMAGES)
     pictures, errors = image_input.decode_all(files, _decode)
     for message in errors:
         st.error(message)
-    if not files:
+    if not files and source != "draw":      # the canvas says what to do itself
         st.info(t("seg_no_input"))
     return pictures
 

@@ -20,6 +20,13 @@ def _run_segment(ctl: Controls, pic: Picture):
         return _segment(ctl.segmenter, pic.image)
     except zoo.ModelUnavailable as exc:
         st.info(str(exc), icon=":material/cloud_off:")
+        if zoo.get(ctl.segmenter).source == "keras-cache":
+            # the user may download it (online); the app never does by itself
+            from ui.fetch import fetch_button
+            if fetch_button(ctl.segmenter, key=f"seg_fetch_{ctl.segmenter}"):
+                from ui.segment_views.common import _predictor
+                _predictor.clear()     # the next run loads the downloaded weights
+                st.rerun()
     except (CVLibError, ValueError, TypeError) as exc:
         st.error(t("seg_bad_input", err=str(exc)))
     return None
