@@ -176,17 +176,11 @@ class Detector(Predictor):
             cvlib.zoo.UnknownModel, cvlib.zoo.ModelUnavailable: see :func:`cvlib.zoo.load`.
         """
         from cvlib import zoo
-        if name.startswith("run:"):
-            raise UnsupportedModel(f"{name} is a Train-page classifier; detection needs one "
-                                   f"of {', '.join(zoo.list_models('detect'))}.")
-        entry = zoo.get(name)
-        if entry.task != "detect":
-            raise UnsupportedModel(f"{name} is a {entry.task} model; choose one of "
-                                   f"{', '.join(zoo.list_models('detect'))}.")
-        if name in OTHER_PREDICTORS:      # a detector with a predictor of its own
-            import importlib
-            module, cls_name = OTHER_PREDICTORS[name].split(":")
-            return getattr(importlib.import_module(module), cls_name).from_name(name)
+        from cvlib.predictor import registry_predictor
+        other = registry_predictor(name, "detect", "detection", UnsupportedModel,
+                                   OTHER_PREDICTORS)
+        if other is not None:             # a detector with a predictor of its own
+            return other
         return cls(name, zoo.load(name), zoo.class_names(name))
 
     def preprocess(self, inputs, **kwargs):

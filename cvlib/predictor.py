@@ -114,6 +114,37 @@ def load(task: str, name: str) -> Predictor:
     return getattr(importlib.import_module(module), cls).from_name(name)
 
 
+
+def registry_predictor(name: str, task: str, needs: str, error: type, others: dict):
+    """The registry check every task's ``from_name`` shares.
+
+    Refuses a Train-page run (``"run:<id>"``) and a model of another task with ``error``
+    (the message names the models of ``task``), and hands a name listed in ``others``
+    (``{name: "module:Class"}``, a model with a predictor of its own) to that class.
+
+    Args:
+        name: the registry name asked for.
+        task: the task of the caller ("detect", "segment" ...).
+        needs: the task as a noun for the message ("detection", "segmentation").
+        error: the caller's ``UnsupportedModel`` class.
+        others: the caller's table of models with their own predictor.
+
+    Returns:
+        That other predictor, or None when the caller builds its own.
+    """
+    from cvlib import zoo
+    available = ", ".join(zoo.list_models(task))
+    if name.startswith("run:"):
+        raise error(f"{name} is a Train-page classifier; {needs} needs one of {available}.")
+    entry = zoo.get(name)
+    if entry.task != task:
+        raise error(f"{name} is a {entry.task} model; choose one of {available}.")
+    if name in others:
+        module, cls = others[name].split(":")
+        return getattr(importlib.import_module(module), cls).from_name(name)
+    return None
+
+
 # --- plain-data results -------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from cvlib.jobs import BackgroundJob, StoppedBeforeStart, progress_callback_base
+from cvlib.jobs import BackgroundJob, JobSnapshot, StoppedBeforeStart, progress_callback_base
 from cvlib.scenes import NUM_CLASSES, SEGMENT_CLASS_NAMES, digit_scenes
 from cvlib.validation import check_choice, check_range
 
@@ -368,49 +368,28 @@ def fit_scenes(config: SceneTrainConfig, verbose: int = 2, callbacks=()) -> Scen
 # --- the live-training panel --------------------------------------------------------------
 
 @dataclass
-class SegmentSnapshot:
+class SegmentSnapshot(JobSnapshot):
     """A consistent copy of a :class:`SegmenterJob`'s progress (plain data for the page).
 
-    Attributes (besides the job fields status, epoch, epochs, batch, steps_per_epoch,
-    elapsed, history, error, reason):
+    The fields of :class:`cvlib.jobs.JobSnapshot`, and:
         sample_images: uint8 [S, 128, 128, 3], fixed test scenes (S = config's samples).
         sample_truth: uint8 [S, 128, 128], their true label maps.
         sample_masks: one int32 [S, 128, 128] predicted label map per finished epoch.
         sample_miou: the mIoU of those predictions on the samples, per epoch.
     """
 
-    status: str = "pending"
-    epoch: int = 0
-    epochs: int = 0
-    batch: int = 0
-    steps_per_epoch: int = 0
-    images_seen: int = 0
-    elapsed: float = 0.0
-    images_per_second: float = 0.0
-    history: dict = field(default_factory=dict)
     sample_images: np.ndarray | None = None
     sample_truth: np.ndarray | None = None
     sample_masks: list = field(default_factory=list)
     sample_miou: list = field(default_factory=list)
-    error: str = ""
-    reason: str = ""
 
     def copy(self):
-        return replace(self, history={k: list(v) for k, v in self.history.items()},
-                       sample_masks=list(self.sample_masks),
+        return replace(super().copy(), sample_masks=list(self.sample_masks),
                        sample_miou=list(self.sample_miou))
 
     @property
-    def done(self) -> bool:
-        return self.status in ("stopped", "finished", "failed")
-
-    @property
     def fraction(self) -> float:
-        if self.status == "finished":
-            return 1.0
-        total = self.epochs * self.steps_per_epoch
-        return min(1.0, ((self.epoch - 1) * self.steps_per_epoch + self.batch) / total) \
-            if total and self.epoch else 0.0
+        return 1.0 if self.status == "finished" else super().fraction
 
 
 @dataclass(frozen=True)

@@ -150,17 +150,11 @@ class Segmenter(Predictor):
             cvlib.zoo.UnknownModel, cvlib.zoo.ModelUnavailable: see :func:`cvlib.zoo.load`.
         """
         from cvlib import zoo
-        if name.startswith("run:"):
-            raise UnsupportedModel(f"{name} is a Train-page classifier; segmentation needs "
-                                   f"one of {', '.join(zoo.list_models('segment'))}.")
-        entry = zoo.get(name)
-        if entry.task != "segment":
-            raise UnsupportedModel(f"{name} is a {entry.task} model; choose one of "
-                                   f"{', '.join(zoo.list_models('segment'))}.")
-        if name in OTHER_PREDICTORS:      # a segmenter with a predictor of its own
-            import importlib
-            module, cls_name = OTHER_PREDICTORS[name].split(":")
-            return getattr(importlib.import_module(module), cls_name).from_name(name)
+        from cvlib.predictor import registry_predictor
+        other = registry_predictor(name, "segment", "segmentation", UnsupportedModel,
+                                   OTHER_PREDICTORS)
+        if other is not None:             # a segmenter with a predictor of its own
+            return other
         return cls(name, zoo.load(name), zoo.class_names(name) or SEGMENT_CLASS_NAMES)
 
     def preprocess(self, inputs, **kwargs):
