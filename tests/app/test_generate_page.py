@@ -8,9 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cvlib import zoo
-from tests.conftest import ROOT, skip_or_fail
-
-APP = str(ROOT / "app.py")
+from tests.app.helpers import open_page, texts
+from tests.conftest import skip_or_fail
 
 needs_shipped = pytest.mark.needs(
     zoo.status("cgan_mnist") == "shipped",
@@ -19,20 +18,7 @@ needs_shipped = pytest.mark.needs(
 
 
 def generate_page(lang: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page("pages/generate.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
-                     [h.value for h in at.subheader] + [h.value for h in at.title] +
-                     [e.value for e in at.error] + [i.value for i in at.info])
+    return open_page("pages/generate.py", lang, timeout=120, **state)
 
 
 @needs_shipped

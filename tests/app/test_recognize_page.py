@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
-
-APP = str(ROOT / "app.py")
+from tests.app.helpers import open_page, texts
 
 
 def recognize_page(lang: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page("pages/recognize.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
-                     [h.value for h in at.header] + [h.value for h in at.title] +
-                     [e.value for e in at.error] + [i.value for i in at.info])
+    return open_page("pages/recognize.py", lang, timeout=120, **state)
 
 
 def test_sample_digit_is_classified_and_explained():

@@ -8,26 +8,11 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from cvlib import zoo
-from tests.conftest import ROOT
-
-APP = str(ROOT / "app.py")
+from tests.app.helpers import open_page, texts
 
 
 def segment_page(lang: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state["lang"] = lang
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page("pages/segment.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
-                     [h.value for h in at.subheader] + [h.value for h in at.title] +
-                     [e.value for e in at.error] + [i.value for i in at.info])
+    return open_page("pages/segment.py", lang, timeout=180, **state)
 
 
 def show(at: AppTest, view: str) -> AppTest:

@@ -7,26 +7,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cvlib import zoo
-from tests.conftest import ROOT
-
-APP = str(ROOT / "app.py")
+from tests.app.helpers import open_page, texts
 
 
 def video_page(lang: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    at.switch_page("pages/video.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +
-                     [h.value for h in at.title] + [e.value for e in at.error] +
-                     [i.value for i in at.info])
+    return open_page("pages/video.py", lang, timeout=120, **state)
 
 
 @pytest.mark.needs(zoo.status("mnist_cnn") == "shipped", reason="mnist_cnn is not shipped")
