@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from cvlib import zoo
+from cvlib import CVLibError, zoo
 from cvlib.imageio import EXTENSIONS, decode_image
 from ui import image_input
 from ui.i18n import t, translated
@@ -199,3 +199,18 @@ def pick(pictures: list[Picture]) -> Picture | None:
     if pic.shrunk:
         st.caption(t("seg_shrunk", side=WORK_SIDE))
     return pic
+
+
+def run_or_tell(fn, *args, on_unavailable=None):
+    """``fn(*args)``, or None after telling the user why not (never a traceback): a
+    missing model as an info line (then ``on_unavailable()``, e.g. a download button),
+    a bad input or setting as a plain error."""
+    try:
+        return fn(*args)
+    except zoo.ModelUnavailable as exc:
+        st.info(str(exc), icon=":material/cloud_off:")
+        if on_unavailable is not None:
+            on_unavailable()
+    except (CVLibError, ValueError, TypeError) as exc:
+        st.error(t("seg_bad_input", err=str(exc)))
+    return None

@@ -10,26 +10,32 @@ from cvlib import CVLibError, zoo
 from ui import overlay
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.i18n import t, translated
-from ui.segment_views.common import Controls, Picture, _detect, _segment, _shown
+from ui.segment_views.common import (
+    Controls,
+    Picture,
+    _detect,
+    _predictor,
+    _segment,
+    _shown,
+    run_or_tell,
+)
 
 # --- segment ----------------------------------------------------------------------------------
 
+def _offer_download(name: str) -> None:
+    """A download button for a download-only model (the app never downloads by itself)."""
+    if zoo.get(name).source != "keras-cache":
+        return
+    from ui.fetch import fetch_button
+    if fetch_button(name, key=f"seg_fetch_{name}"):
+        _predictor.clear()     # the next run loads the downloaded weights
+        st.rerun()
+
+
 def _run_segment(ctl: Controls, pic: Picture):
     """The segmentation, or None after telling the user why not (never a traceback)."""
-    try:
-        return _segment(ctl.segmenter, pic.image)
-    except zoo.ModelUnavailable as exc:
-        st.info(str(exc), icon=":material/cloud_off:")
-        if zoo.get(ctl.segmenter).source == "keras-cache":
-            # the user may download it (online); the app never does by itself
-            from ui.fetch import fetch_button
-            if fetch_button(ctl.segmenter, key=f"seg_fetch_{ctl.segmenter}"):
-                from ui.segment_views.common import _predictor
-                _predictor.clear()     # the next run loads the downloaded weights
-                st.rerun()
-    except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
-    return None
+    return run_or_tell(_segment, ctl.segmenter, pic.image,
+                       on_unavailable=lambda: _offer_download(ctl.segmenter))
 
 
 def segment_view(ctl: Controls, pic: Picture) -> None:
@@ -94,13 +100,7 @@ def detection_sliders() -> tuple[float, float]:
 
 
 def _run_detect(ctl: Controls, pic: Picture, score: float, iou: float):
-    try:
-        return _detect(ctl.detector, pic.image, score, iou)
-    except zoo.ModelUnavailable as exc:
-        st.info(str(exc), icon=":material/cloud_off:")
-    except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
-    return None
+    return run_or_tell(_detect, ctl.detector, pic.image, score, iou)
 
 
 def _det_names(ctl: Controls) -> list[str]:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cvlib import CVLibError, zoo
+from cvlib import zoo
 from ui import overlay
 from ui.i18n import t, translated
 from ui.models import class_label
@@ -18,6 +18,7 @@ from ui.segment_views.common import (
     _detect,
     _localise,
     _shrink,
+    run_or_tell,
 )
 
 # --- classical --------------------------------------------------------------------------------
@@ -72,13 +73,8 @@ def classical_view(pic: Picture) -> None:
 
 def faces_view(pic: Picture) -> None:
     score = st.slider(t("seg_face_score"), 0.5, 1.0, 0.9, 0.01, key="seg_face_score")
-    try:
-        faces = _detect("faces_mtcnn", pic.image, float(score), 0.7)
-    except zoo.ModelUnavailable as exc:
-        st.info(str(exc))
-        return
-    except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
+    faces = run_or_tell(_detect, "faces_mtcnn", pic.image, float(score), 0.7)
+    if faces is None:
         return
     drawn = overlay.boxes(pic.image, faces, ["face"])
     for f in faces:
@@ -111,13 +107,8 @@ def weak_view(pic: Picture) -> None:
     threshold = b.slider(t("seg_weak_threshold"), 0.05, 0.95, 0.3, 0.05, key="seg_weak_th")
     c.write("")
     refine = c.checkbox(t("seg_weak_refine"), True, key="seg_weak_refine")
-    try:
-        loc = _localise(model, pic.image, float(threshold), bool(refine))
-    except zoo.ModelUnavailable as exc:
-        st.info(str(exc))
-        return
-    except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
+    loc = run_or_tell(_localise, model, pic.image, float(threshold), bool(refine))
+    if loc is None:
         return
     box = [Detection(loc.box, 0, loc.score)]
     c1, c2, c3 = st.columns(3)
