@@ -130,3 +130,16 @@ def wait_ready(page, timeout: float = 60_000):
 def screenshot(page, name: str):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def draw_seven(page) -> None:
+    """Draw a 7 (the bar, then the diagonal) on the page's drawing canvas with the mouse
+    (fabric.js: the last canvas element receives the mouse)."""
+    box = page.locator("canvas").last.bounding_box()
+    assert box and box["width"] >= 200
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + 60, y0 + 50)
+    page.mouse.down()
+    page.mouse.move(x0 + 220, y0 + 50, steps=20)
+    page.mouse.move(x0 + 120, y0 + 250, steps=25)
+    page.mouse.up()

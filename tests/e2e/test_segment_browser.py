@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from cvlib import classical, zoo
-from tests.e2e.conftest import screenshot, wait_ready
+from tests.e2e.conftest import draw_seven, screenshot, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs(
     zoo.status("digit_segmenter") == "shipped",
@@ -118,14 +118,7 @@ def test_drawn_digits_are_segmented(app, page):
         page.get_by_text("Draw", exact=True).first.click()
         wait_ready(page)
         page.get_by_text("Draw digits with the mouse").first.wait_for()
-        box = page.locator("canvas").last.bounding_box()
-        assert box and box["width"] >= 200
-        x0, y0 = box["x"], box["y"]
-        page.mouse.move(x0 + 60, y0 + 50)
-        page.mouse.down()
-        page.mouse.move(x0 + 220, y0 + 50, steps=20)
-        page.mouse.move(x0 + 120, y0 + 250, steps=25)
-        page.mouse.up()
+        draw_seven(page)
         try:
             page.get_by_text("Classes and their area").first.wait_for(timeout=60_000)
             break
