@@ -59,30 +59,30 @@ def test_home_renders_map_models_and_data():
         assert line[0].isupper() and line.endswith(".") and desc[1:] in line, line
 
 
-def test_home_does_not_import_tensorflow():
+def _fresh_process(steps: str, modules=("tensorflow", "keras")) -> list[bool]:
+    """Run app.py (then ``steps`` on ``at``) in a fresh Python; which of ``modules`` it
+    imported."""
     code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
             f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run()\n"
+            f"{steps}\n"
             "assert not at.exception, at.exception\n"
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules, 'pandas' in sys.modules)")
+            f"print(*[m in sys.modules for m in {list(modules)!r}])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "False False False"
+    return [w == "True" for w in out.stdout.strip().splitlines()[-1].split()]
+
+
+def test_home_does_not_import_tensorflow():
+    assert _fresh_process("", ("tensorflow", "keras", "pandas")) == [False, False, False]
 
 
 def test_train_page_draws_before_tensorflow_loads():
     """The Train page's first render (controls and the layer table) imports no TensorFlow:
     it is imported when a training starts (issue 14: controls within 2 s)."""
-    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
-            f"at = AppTest.from_file({APP!r}, default_timeout=60); at.run()\n"
-            "at.switch_page('pages/train.py').run()\n"
-            "assert not at.exception, at.exception\n"
-            "assert any('93,322' in m.value for m in at.markdown), 'no layer table'\n"
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    steps = ("at.switch_page('pages/train.py').run()\n"
+             "assert any('93,322' in m.value for m in at.markdown), 'no layer table'")
+    assert _fresh_process(steps) == [False, False]
 
 
 def test_language_switch_changes_labels():
