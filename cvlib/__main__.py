@@ -217,8 +217,12 @@ def _evaluate_scenes(args, m) -> int:
     from cvlib.scene_train import evaluate_detector, evaluate_segmenter
 
     test = digit_scenes(args.scenes, seed=0, split="test")
-    fn = evaluate_segmenter if m["task"] == "segment" else evaluate_detector
-    metrics = fn(zoo.load(args.model), test)
+    if m["task"] == "segment":
+        from cvlib.segment import region_classifier
+        metrics = evaluate_segmenter(zoo.load(args.model), test,
+                                     region_classifier(args.model))
+    else:
+        metrics = evaluate_detector(zoo.load(args.model), test)
     print(json.dumps({"model": args.model, "source": test.info.source, **metrics}))
     if args.record:       # the manifest's figures = what the predictor returns today
         manifest = zoo.read_manifest()

