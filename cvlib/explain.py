@@ -42,6 +42,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from cvlib import CVLibError
+from cvlib.validation import check_range, number_array
 
 PERTURBATIONS = ("noise", "blur", "rotate", "brightness", "patch", "fgsm")
 _CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
@@ -79,14 +80,33 @@ def _cached(model, key, make):
     return store[key]
 
 
-def _as_batch(image) -> np.ndarray:
-    x = np.asarray(image, np.float32)
+def _class_arg(model, class_index) -> int:
+    """-1 (the predicted class) for None, else the index checked against the model's
+    classes (ValueError/TypeError naming the range)."""
+    if class_index is None:
+        return -1
+    k = int(_split(model)[0].output_shape[-1])
+    return int(check_range("class_index", class_index, 0, k - 1, integer=True))
+
+
+def _as_batch(image, model=None) -> np.ndarray:
+    """The model input [H, W, C] (0-255) as float32 [1, H, W, C]; ValueError/TypeError
+    naming the expected shape (``model``'s input) for anything else."""
+    x = number_array(image).astype(np.float32)
     if x.ndim == 2:
         x = x[..., None]
     if x.ndim == 3:
         x = x[None]
-    if x.ndim != 4:
+    if x.ndim != 4 or len(x) != 1:
         raise ValueError(f"image must be the model input [H, W, C]; got shape {x.shape}.")
+    want = tuple(_split(model)[0].input_shape[1:]) if model is not None else ()
+    if len(want) == 3 and any(w is not None and w != g for w, g in zip(want, x.shape[1:])):
+        shown = "x".join("H" if w is None else str(w) for w in want)
+        raise ValueError(f"image must be the model input {shown} (height x width x channels, "
+                         f"0-255); got {'x'.join(map(str, x.shape[1:]))}. Preprocess the "
+                         f"picture first (Classifier.preprocess).")
+    if not np.isfinite(x).all():
+        raise ValueError("image must hold finite numbers (0-255); got NaN or infinity.")
     return x
 
 
@@ -138,7 +158,8 @@ def default_cam_layer(model) -> str:
                     return f"{layer.name}/{inner[-1].name}"
                 continue
             return layer.name
-    raise LayerError(f"{km.name} has no layer with a spatial output; Grad-CAM needs a CNN.")
+    raise LayerError(f"{km.name} has no layer with a spatial output; Grad-CAM needs a CNN.",
+                     kind="layer_none_spatial", name=km.name)
 
 
 def _layer(km, name: str):
@@ -148,14 +169,17 @@ def _layer(km, name: str):
         holder = km.get_layer(parent) if parent else km
         layer = holder.get_layer(inner)
     except ValueError:
-        raise LayerError(f"layer must be one of {', '.join(conv_layers(km))}; got {name!r}."
-                         ) from None
+        raise LayerError(f"layer must be one of {', '.join(conv_layers(km))}; got {name!r}.",
+                         kind="layer_unknown", layer=str(name),
+                         available=", ".join(conv_layers(km))) from None
     if parent and not _is_model(holder):
         raise LayerError(f"{parent!r} is not a sub-model; choose one of "
-                         f"{', '.join(conv_layers(km))}.")
+                         f"{', '.join(conv_layers(km))}.", kind="layer_not_submodel",
+                         layer=parent, available=", ".join(conv_layers(km)))
     if not _spatial(layer) or _is_model(layer):
         raise LayerError(f"layer {name!r} has no spatial output; choose one of "
-                         f"{', '.join(conv_layers(km))}.")
+                         f"{', '.join(conv_layers(km))}.", kind="layer_not_spatial",
+                         layer=name, available=", ".join(conv_layers(km)))
     return (holder if parent else None), layer
 
 
@@ -195,7 +219,8 @@ def _feature_model(km, name: str):
     if chain is None:
         raise LayerError(f"{name!r} lies inside the sub-model {holder.name!r} of a model "
                          f"whose layers branch, so CV Lab cannot reach its maps; choose a "
-                         f"layer outside {holder.name!r}.")
+                         f"layer outside {holder.name!r}.", kind="layer_in_branching",
+                         layer=name, holder=holder.name)
     split = keras.Model(holder.inputs, [layer.output, holder.outputs[0]])
     last = chain[-1]
     uses_logits = head_in is not km.outputs[0]
@@ -360,10 +385,10 @@ def grad_cam(model, image, class_index: int | None = None, layer: str | None = N
         float32 [H, W] in [0, 1].
     """
     import tensorflow as tf
-    x = _as_batch(image)
+    x = _as_batch(image, model)
     name = layer or default_cam_layer(model)
     fn = _cam_fn(model, name)
-    cam, _, _ = fn(tf.constant(x), tf.constant(-1 if class_index is None else int(class_index),
+    cam, _, _ = fn(tf.constant(x), tf.constant(_class_arg(model, class_index),
                                                tf.int32))
     geometry = _cached(model, ("geometry", name, x.shape[1:3]),
                        lambda: feature_geometry(model, name, x.shape[1:3]))
@@ -392,7 +417,7 @@ def feature_maps(model, image, layer: str | None = None) -> np.ndarray:
             sub = lambda t, training=False: run(t, training)[0]   # noqa: E731
         return tf.function(lambda x: sub(normalise(x), training=False), reduce_retracing=True)
     fn = _cached(model, ("maps", name), make)
-    return fn(tf.constant(_as_batch(image))).numpy()[0].astype(np.float32)
+    return fn(tf.constant(_as_batch(image, model))).numpy()[0].astype(np.float32)
 
 
 def tile_maps(maps: np.ndarray, max_maps: int = 32, columns: int = 8) -> np.ndarray:
@@ -429,7 +454,7 @@ def occlusion(model, image, class_index: int | None = None, patch: int | None = 
         float32 [H, W] in [-1, 1]: the mean probability drop of the patches that cover each
         pixel (positive = hiding it hurts the prediction, so the model relies on it).
     """
-    x = _as_batch(image)[0]
+    x = _as_batch(image, model)[0]
     h, w, _ = x.shape
     patch = int(patch or max(2, min(h, w) // 4))
     stride = int(stride or max(1, patch // 2))
@@ -437,7 +462,7 @@ def occlusion(model, image, class_index: int | None = None, patch: int | None = 
         border = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
         fill = float(np.median(border))
     probs = _probs(model, x[None])[0]
-    k = int(np.argmax(probs)) if class_index is None else int(class_index)
+    k = int(np.argmax(probs)) if class_index is None else _class_arg(model, class_index)
     ys = list(range(0, max(h - patch, 0) + 1, stride))
     xs = list(range(0, max(w - patch, 0) + 1, stride))
     if ys[-1] + patch < h:
@@ -492,9 +517,9 @@ def saliency(model, image, class_index: int | None = None) -> np.ndarray:
         float32 [H, W] in [0, 1].
     """
     import tensorflow as tf
-    x = _as_batch(image)
+    x = _as_batch(image, model)
     g = _grad_input_fn(model, "score")(
-        tf.constant(x), tf.constant(-1 if class_index is None else int(class_index), tf.int32))
+        tf.constant(x), tf.constant(_class_arg(model, class_index), tf.int32))
     s = np.abs(g.numpy()).max(-1)
     top = float(np.percentile(s, 99)) if s.size else 0.0
     return np.clip(s / top, 0, 1).astype(np.float32) if top > 0 else np.zeros_like(s)
@@ -504,9 +529,9 @@ def fgsm_direction(model, image, class_index: int | None = None) -> np.ndarray:
     """sign(d loss / d x) for the class (default: the predicted one): float32 [H, W, C]
     in {-1, 0, 1}. Adding ``epsilon * 255`` times it is the FGSM attack."""
     import tensorflow as tf
-    x = _as_batch(image)
+    x = _as_batch(image, model)
     g = _grad_input_fn(model, "loss")(
-        tf.constant(x), tf.constant(-1 if class_index is None else int(class_index), tf.int32))
+        tf.constant(x), tf.constant(_class_arg(model, class_index), tf.int32))
     return np.sign(g.numpy()).astype(np.float32)
 
 
@@ -518,7 +543,7 @@ def fgsm(model, image, epsilon: float, class_index: int | None = None) -> np.nda
     Returns:
         uint8 [H, W, C].
     """
-    x = _as_batch(image)[0]
+    x = _as_batch(image, model)[0]
     d = fgsm_direction(model, image, class_index)
     return np.clip(x + float(epsilon) * 255.0 * d, 0, 255).round().astype(np.uint8)
 

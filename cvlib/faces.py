@@ -59,7 +59,8 @@ class FaceDetector(Predictor):
     def from_name(cls, name: str = NAME) -> "FaceDetector":
         if name != NAME:
             from cvlib.zoo import UnknownModel
-            raise UnknownModel(f"FaceDetector knows only {NAME!r}; got {name!r}.")
+            raise UnknownModel(f"FaceDetector knows only {NAME!r}; got {name!r}.",
+                               kind="model_unknown", name=str(name), available=NAME)
         return cls(NAME, build_mtcnn(), CLASS_NAMES)
 
     def preprocess(self, inputs, score_threshold: float = 0.9, min_face_size: int = 20):

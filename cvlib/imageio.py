@@ -5,7 +5,10 @@ content, never by file name, and turns every way a file can be broken into an
 :class:`ImageDecodeError` whose message a user understands ("the file is cut off", "this is
 not an image", "the picture is too large"):
 
-- formats: PNG, JPEG, WebP, BMP and GIF (first frame); anything else is refused;
+- formats: PNG, JPEG, WebP, BMP, GIF (first frame), TIFF (first page; scanners,
+  microscopes) and Netpbm PBM/PGM/PPM (classic vision data sets). Anything else is refused
+  with its name and the format to convert it to ("... is an ICO (Windows icon) file,
+  which CV Lab does not read ... Convert it to PNG and try again");
 - pixel count: checked from the header *before* decoding, so a decompression bomb (a tiny
   file that declares a huge picture) costs nothing. A JPEG bigger than ``max_pixels`` (a
   48 or 200 MP phone photo) is decoded at 1/2, 1/4 or 1/8 of its size by the decoder
@@ -13,12 +16,16 @@ not an image", "the picture is too large"):
   memory), up to ``MAX_DECLARED_PIXELS`` declared; other formats cannot be decoded
   reduced and are refused above ``max_pixels`` (bench/decode_big_photo.py measures time
   and peak memory);
-- modes: CMYK, 16-bit, palette, grey + alpha ... all become 8-bit RGB. 16-bit grey is
-  scaled by its bit depth (a 12-bit scan in a 16-bit PNG uses the whole 0-255 range).
+- modes: 1-bit, CMYK, 16-bit, 32-bit and float grey, palette, grey + alpha ... all become
+  8-bit RGB. Integer grey deeper than 8 bits is scaled by its bit depth (a 12-bit scan in
+  a 16-bit PNG or TIFF uses the whole 0-255 range); float grey in 0-1 is scaled by 255;
+  data with negative values is stretched from its minimum to its maximum.
   Where a picture has transparency, the opaque pixels are the content: they are laid on
   a background that contrasts with them (white ink on a transparent layer -> on black,
   dark ink -> on white), never white on white;
-- orientation: the EXIF orientation tag of a phone photo is applied.
+- orientation: the EXIF orientation tag of a phone photo is applied;
+- time and memory: only the header and the first frame/page are read, so a GIF of 10,000
+  frames or a TIFF of 10,000 pages costs what its first picture costs.
 
 Example:
     >>> from cvlib.imageio import decode_image
@@ -30,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import numpy as np
@@ -37,8 +45,23 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cvlib import CVLibError
 
-FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF")   # MPO = JPEG from some cameras
-EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif")
+# Pillow's format names; MPO = JPEG from some cameras, PPM = Netpbm PBM/PGM/PPM (P1-P6).
+FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "GIF", "TIFF", "PPM")
+EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff", "pgm", "ppm", "pbm",
+              "pnm")
+READS = "PNG, JPEG, WebP, BMP, GIF, TIFF or PGM/PPM"   # for messages
+# Formats refused by name: what they are called in a message, and what to convert them to
+# (lossless PNG for drawings, icons and documents; JPEG for photos). Pillow identifies most
+# of them; the ones it cannot open here are recognised by their first bytes (_SIGNATURES).
+_REFUSED = {"ICO": ("ICO (Windows icon)", "PNG"), "ICNS": ("ICNS (macOS icon)", "PNG"),
+            "PSD": ("PSD (Photoshop)", "PNG"), "EPS": ("EPS (PostScript)", "PNG"),
+            "PDF": ("PDF", "PNG"), "SVG": ("SVG (vector drawing)", "PNG"),
+            "HEIC": ("HEIC/HEIF (iPhone photo)", "JPEG"), "AVIF": ("AVIF", "JPEG"),
+            "JPEG2000": ("JPEG 2000", "JPEG"), "JXL": ("JPEG XL", "JPEG"),
+            "SPIDER": ("SPIDER (electron microscopy)", "TIFF")}
+_SIGNATURES = ((b"%PDF", "PDF"), (b"%!PS", "EPS"), (b"\xc5\xd0\xd3\xc6", "EPS"),
+               (b"\xff\x0a", "JXL"), (b"\x00\x00\x00\x0cJXL ", "JXL"))
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 MAX_PIXELS = 40_000_000   # at most 40 megapixels decoded into memory (about 120 MB RGB)
 # A JPEG may declare up to this many pixels: it is decoded reduced (draft mode) to fit
 # MAX_PIXELS. Beyond it (a gigapixel "bomb") every format is refused from the header.
@@ -68,7 +91,8 @@ class ImageDecodeError(CVLibError, ValueError):
     ``file_size``   ``mb``: the file's size, ``limit_mb``: the upload limit
     ``unknown``     (none): not an image format at all
     ``unreadable``  ``detail``: the parser's own words
-    ``format``      ``format``: an image format CV Lab does not read (e.g. "TIFF")
+    ``format``      ``format``: an image format CV Lab does not read (e.g. "ICO
+                    (Windows icon)"), ``convert``: the format to convert it to ("PNG")
     ``no_pixels``   ``width``, ``height``
     ``too_large``   ``width``, ``height`` (0 when unknown), ``limit_mp``, ``jpeg_mp``
                     (0 unless a bigger JPEG would be read at reduced size)
@@ -130,6 +154,9 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
         mb, limit = round(len(data) / 2**20), MAX_BYTES // 2**20
         raise error(f"{what} is {mb} MB; the limit is {limit} MB. Save a smaller copy and "
                     f"try again.", "file_size", mb=mb, limit_mb=limit)
+    sniffed = _sniff_refused(data)
+    if sniffed:
+        raise _refused(what, name, sniffed)
     try:
         with warnings.catch_warnings():
             # Pillow warns (then raises) on huge declared sizes; our own check comes first.
@@ -138,16 +165,14 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
     except Image.DecompressionBombError:
         raise _too_large(what, name, None, max_pixels) from None
     except UnidentifiedImageError:
-        raise error(f"{what} is not an image CV Lab can read. Use a PNG, JPEG, WebP, BMP or "
-                    f"GIF file.", "unknown") from None
+        raise error(f"{what} is not an image CV Lab can read. Use a {READS} file.",
+                    "unknown") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
-        raise error(f"{what} could not be read as an image ({_short(exc)}). Use a PNG, "
-                    f"JPEG, WebP, BMP or GIF file.", "unreadable", detail=_short(exc)) from None
+        raise error(f"{what} could not be read as an image ({_short(exc)}). Use a {READS} "
+                    f"file.", "unreadable", detail=_short(exc)) from None
     try:
         if im.format not in FORMATS:
-            fmt = im.format or "unknown"
-            raise error(f"{what} is a {fmt} image; CV Lab reads PNG, JPEG, WebP, BMP and GIF. "
-                        f"Convert it to PNG or JPEG and try again.", "format", format=fmt)
+            raise _refused(what, name, im.format or "unknown")
         w, h = im.size
         if w < 1 or h < 1:
             raise error(f"{what} has no pixels ({w}×{h}).", "no_pixels", width=w, height=h)
@@ -167,8 +192,8 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
             if im.size[0] * im.size[1] > max_pixels:
                 raise _too_large(what, name, (w, h), max_pixels)
             im.info["declared_size"] = (w, h)
-        if getattr(im, "n_frames", 1) > 1:
-            im.seek(0)                       # animated GIF/WebP/PNG: the first frame
+        # An animation or a multi-page TIFF is at its first frame/page after open(); its
+        # frames are never counted (n_frames would walk a GIF of 10,000 frames).
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             im.load()
@@ -188,28 +213,56 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS, name: str = "",
                     f"export it again.", "damaged", detail=_short(exc)) from None
 
 
+def _sniff_refused(data: bytes) -> str:
+    """The name of a format Pillow cannot open here (PDF, EPS, HEIC, JPEG XL, SVG), from
+    its first bytes; "" for anything else."""
+    for magic, fmt in _SIGNATURES:
+        if data.startswith(magic):
+            return fmt
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIC"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<svg", b"<?xml")) and b"<svg" in head:
+        return "SVG"
+    return ""
+
+
+def _refused(what: str, name: str, fmt: str) -> ImageDecodeError:
+    """A format CV Lab does not read, named with its article, and what to convert it to."""
+    shown, convert = _REFUSED.get(fmt, (fmt, "PNG"))
+    # "an" before a vowel sound: acronyms spelled letter by letter (an ICO, an SVG) and
+    # words (an AVIF); "a" before the rest (a PDF, a TGA, a SPIDER file).
+    spelled = shown.split()[0]
+    vowel = spelled[0].upper() in "AEIOU" or (spelled.isupper() and len(spelled) <= 4
+                                              and spelled[0] in "FHLMNRSX")
+    return ImageDecodeError(
+        f"{what} is {'an' if vowel else 'a'} {shown} file, which CV Lab does not read (it "
+        f"reads {READS}). Convert it to {convert} and try again.", "format", name=name,
+        format=shown, convert=convert)
+
+
 def to_rgb(im: Image.Image) -> Image.Image:
     """Any loaded PIL image -> 8-bit RGB, upright.
 
     - 16/32-bit grey is scaled by its bit depth: the smallest 2**b - 1 (b >= 8) that holds
       its maximum, so a 12-bit scan stored in a 16-bit PNG (0-4095) fills 0-255 instead
-      of using its bottom 6%.
+      of using its bottom 6%. Float grey ("F", e.g. a TIFF from a microscope) whose values
+      lie in 0-1 is scaled by 255; grey with negative values (signed or float data) is
+      stretched from its minimum to its maximum; NaN and infinities become 0.
     - Transparency: the opaque pixels are the content. They are laid on black when they
       are light (mean luminance > 127, e.g. white ink exported from a paint program) and
       on white otherwise, so ink never disappears into its background.
     """
     try:
-        im = ImageOps.exif_transpose(im)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # "Corrupt EXIF data"
+            im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the picture
         pass
     info = dict(im.info)
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        a = np.asarray(im, dtype=np.float64)
-        top = float(a.max(initial=0))
-        bits = max(8, int(np.ceil(np.log2(top + 1)))) if top > 0 else 8
-        a = np.clip(a / (2.0 ** bits - 1) * 255.0, 0, 255).round().astype(np.uint8)
-        out = Image.fromarray(a, "L").convert("RGB")
+        out = Image.fromarray(_grey_to_8bit(np.asarray(im)), "L").convert("RGB")
         out.info.update(info)
         return out
     if mode == "P":
@@ -228,8 +281,39 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return out
 
 
+def _grey_to_8bit(a: np.ndarray) -> np.ndarray:
+    """Grey deeper than 8 bits (uint16, int32, float32 [H, W]) -> uint8 [H, W] by the rules
+    of :func:`to_rgb`; float32 work arrays, in place (a 40 MP picture needs 160 MB)."""
+    is_float = a.dtype.kind == "f"
+    a = a.astype(np.float32)               # a copy: the work array
+    bad = ~np.isfinite(a) if is_float else None
+    if bad is not None and bad.any():
+        a[bad] = 0.0                       # 0 is inside [lo, top] already (initial=0)
+    else:
+        bad = None
+    lo, top = float(a.min(initial=0)), float(a.max(initial=0))
+    if lo < 0:                             # signed data: its own range
+        a -= lo
+        scale = top - lo
+    elif is_float and top <= 1.0:
+        scale = 1.0
+    else:
+        bits = max(8, int(np.ceil(np.log2(top + 1)))) if top > 0 else 8
+        scale = 2.0 ** bits - 1
+    a *= 255.0 / scale if scale > 0 else 0.0
+    np.clip(a, 0, 255, out=a)
+    if bad is not None:
+        a[bad] = 0.0                       # NaN and infinities: black
+    return np.rint(a, out=a).astype(np.uint8)
+
+
 def _backdrop(rgba: Image.Image) -> tuple[int, int, int, int]:
     """Black behind light opaque content, white behind dark (or fully opaque) content."""
+    if rgba.getchannel("A").getextrema()[0] >= 255:
+        return (255, 255, 255, 255)        # fully opaque: the backdrop is never seen
+    if rgba.width * rgba.height > 1_000_000:   # the mean of a reduced copy is as good
+        k = int(np.ceil(np.sqrt(rgba.width * rgba.height / 1_000_000)))
+        rgba = rgba.reduce(k)
     a = np.asarray(rgba, np.float32)
     alpha = a[..., 3] / 255.0
     if alpha.min(initial=1.0) >= 1.0 or alpha.sum() == 0:
@@ -253,7 +337,17 @@ def _too_large(what: str, name: str, size, max_pixels: int,
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    return error_detail(str(exc).strip() or type(exc).__name__)
+
+
+def error_detail(text: str) -> str:
+    """A decoder's own words, fit for a user's message: no reprs of the file object or
+    of raw bytes (a parser quotes the garbage it choked on), at most 120 characters."""
+    text = re.sub(r"\s*<_io\.\w+ object at 0x[0-9a-fA-F]+>", "", text)
+    if "\\x" in text or not text.isprintable():   # quoted bytes: keep the words before them
+        text = re.sub(r"^b['\"]", "", text.split(":")[0].strip()).strip("'\" ")
+        if not text or "\\x" in text or not text.isprintable():
+            text = "unreadable data"
     return text if len(text) < 120 else text[:117] + "…"
 
 

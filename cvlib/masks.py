@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 
 import numpy as np
 from PIL import Image
 
 from cvlib import CVLibError
+
+MASK_EXTENSIONS = ("png", "bmp", "gif", "webp", "tif", "tiff", "pgm", "pbm")   # lossless
+MAX_BOXES = 10_000        # true boxes read from one CSV (more is not a picture's annotation)
 
 
 class MaskError(CVLibError, ValueError):
@@ -30,10 +34,10 @@ def decode_mask(data: bytes, size: tuple[int, int], num_classes: int, name: str 
                 ) -> tuple[np.ndarray, str]:
     """An uploaded ground-truth mask -> class indices.
 
-    Accepted: a PNG (or BMP/GIF/WebP, lossless) whose pixel values are class indices
-    (grey "L", palette "P" as Pascal VOC stores them, or grey-looking RGB), or a binary
-    black-and-white mask (only 0 and 255: 255 = object = 1). JPEG is refused: its
-    compression changes the values at edges.
+    Accepted (``MASK_EXTENSIONS``): a PNG (or BMP, GIF, WebP lossless, TIFF, PGM/PBM)
+    whose pixel values are class indices (grey "L" or 16-bit, palette "P" as Pascal VOC
+    stores them, or grey-looking RGB), or a binary black-and-white mask (only 0 and 255:
+    255 = object = 1). JPEG is refused: its compression changes the values at edges.
 
     Args:
         data: the file's bytes.
@@ -52,13 +56,13 @@ def decode_mask(data: bytes, size: tuple[int, int], num_classes: int, name: str 
     try:
         decode_image(data, name=name)            # format, size and bomb checks
     except ImageDecodeError as exc:
-        raise MaskError(str(exc)) from None
+        raise MaskError(str(exc), kind=exc.kind, **exc.params) from None   # decode_<kind>
     im = Image.open(io.BytesIO(bytes(data)))
     if im.format in ("JPEG", "MPO"):
         raise MaskError(f"{what} is a JPEG: its compression changes pixel values, so class "
-                        f"indices do not survive. Save the mask as PNG.")
-    if getattr(im, "n_frames", 1) > 1:
-        im.seek(0)
+                        f"indices do not survive. Save the mask as PNG.", kind="mask_jpeg",
+                        name=name)
+    # at its first frame/page after open(); never count frames (a GIF of 10,000)
     if im.mode in ("P", "L", "I", "I;16", "I;16B", "I;16L", "1"):
         values = np.asarray(im.convert("I") if im.mode.startswith("I") else im).astype(np.int64)
         if im.mode == "1":
@@ -67,12 +71,14 @@ def decode_mask(data: bytes, size: tuple[int, int], num_classes: int, name: str 
         rgb = np.asarray(im.convert("RGB")).astype(np.int64)
         if not ((rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])).all():
             raise MaskError(f"{what} is a colour picture; upload a mask whose pixel values are "
-                            f"class indices (grey or palette PNG) or a black-and-white mask.")
+                            f"class indices (grey or palette PNG) or a black-and-white mask.",
+                            kind="mask_colour", name=name)
         values = rgb[..., 0]
     h, w = values.shape
     if (w, h) != tuple(size):
         raise MaskError(f"{what} is {w}×{h} pixels; it must be {size[0]}×{size[1]} like the "
-                        f"picture it belongs to.")
+                        f"picture it belongs to.", kind="mask_size", name=name, width=w,
+                        height=h, need_width=size[0], need_height=size[1])
     found = np.unique(values)
     if 255 in found and set(found.tolist()) <= {0, 255}:
         return (values == 255).astype(np.int32), "binary"
@@ -81,7 +87,9 @@ def decode_mask(data: bytes, size: tuple[int, int], num_classes: int, name: str 
     if bad.size:
         raise MaskError(f"{what} has class values {bad[:5].tolist()} but the model knows "
                         f"0..{num_classes - 1}; upload class indices 0..{num_classes - 1} or "
-                        f"a black-and-white mask.")
+                        f"a black-and-white mask.", kind="mask_values", name=name,
+                        values=", ".join(str(v) for v in bad[:5].tolist()),
+                        max=num_classes - 1)
     return values.astype(np.int32), "index"
 
 
@@ -170,40 +178,56 @@ def parse_boxes_csv(data: bytes, class_names: list[str], size: tuple[int, int]
 
     Raises:
         MaskError: not CSV text, missing columns, a box outside the picture or empty, an
-            unknown class (the message names what was expected).
+            unknown class, a label that is no class index ("x", "nan", "1e400"), more
+            than ``MAX_BOXES`` lines (the message names what was expected).
     """
     from cvlib.classical import check_box
     try:
         text = bytes(data).decode("utf-8-sig")
-        rows = list(csv.DictReader(io.StringIO(text)))
+        if "\x00" in text:            # UTF-16, a spreadsheet's binary file, a picture ...
+            raise csv.Error("it holds binary data; save it as CSV, UTF-8")
+        # one row past the limit is enough to refuse: a 20 MB CSV is never parsed whole
+        rows = list(itertools.islice(csv.DictReader(io.StringIO(text)), MAX_BOXES + 1))
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise MaskError(f"The boxes file is not CSV text ({exc}).") from None
+        raise MaskError(f"The boxes file is not CSV text ({exc}).", kind="boxes_not_csv",
+                        detail=str(exc)) from None
     need = {"x0", "y0", "x1", "y1"}
     header = {(c or "").strip() for c in (rows[0].keys() if rows else [])}
     if not rows or not need <= header or not ({"label", "class"} & header):
         raise MaskError("The boxes file needs a header with x0,y0,x1,y1 and label (class "
-                        "index) or class (name), one box per line, in pixels.")
+                        "index) or class (name), one box per line, in pixels.",
+                        kind="boxes_header")
+    if len(rows) > MAX_BOXES:
+        raise MaskError(f"The boxes file has more than {MAX_BOXES:,} boxes; a picture's true "
+                        f"boxes are far fewer. Upload the boxes of this picture only.",
+                        kind="boxes_too_many", limit=MAX_BOXES)
     out = []
     for n, row in enumerate(rows, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        # a line with more cells than the header puts the extra ones in a list under None
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if isinstance(k, str)}
         try:
             box = check_box([row["x0"], row["y0"], row["x1"], row["y1"]], size)
         except ValueError as exc:
-            raise MaskError(f"Line {n} of the boxes file: {exc}") from None
+            raise MaskError(f"Line {n} of the boxes file: {exc}", kind="boxes_bad_box",
+                            line=n, box=", ".join(row[c] for c in ("x0", "y0", "x1", "y1")),
+                            width=size[0], height=size[1]) from None
         if row.get("label", "") != "":
             try:
                 label = int(float(row["label"]))
-            except ValueError:
+            except (ValueError, OverflowError):        # "x", "nan", "1e400"
                 raise MaskError(f"Line {n}: label must be a class index; got "
-                                f"{row['label']!r}.") from None
+                                f"{row['label']!r}.", kind="boxes_label_not_index", line=n,
+                                label=row["label"]) from None
         elif row.get("class", "") in class_names:
             label = class_names.index(row["class"])
         else:
             raise MaskError(f"Line {n}: unknown class {row.get('class')!r}; expected one of "
-                            f"{', '.join(class_names)}.")
+                            f"{', '.join(class_names)}.", kind="boxes_unknown_class",
+                            line=n, cls=row.get("class", ""), expected=", ".join(class_names))
         if not 0 <= label < len(class_names):
             raise MaskError(f"Line {n}: label {label} is not a class of the model "
-                            f"(0..{len(class_names) - 1}).")
+                            f"(0..{len(class_names) - 1}).", kind="boxes_label_range",
+                            line=n, label=label, max=len(class_names) - 1)
         out.append((box, label))
     return out
 

@@ -108,8 +108,9 @@ def load(task: str, name: str) -> Predictor:
     try:
         target = PREDICTORS[task]
     except KeyError:
-        raise UnknownTask(f"task must be one of {', '.join(PREDICTORS)}; got {task!r}."
-                          ) from None
+        raise UnknownTask(f"task must be one of {', '.join(PREDICTORS)}; got {task!r}.",
+                          kind="task_unknown", task=str(task),
+                          available=", ".join(PREDICTORS)) from None
     module, cls = target.split(":")
     return getattr(importlib.import_module(module), cls).from_name(name)
 
@@ -135,10 +136,12 @@ def registry_predictor(name: str, task: str, needs: str, error: type, others: di
     from cvlib import zoo
     available = ", ".join(zoo.list_models(task))
     if name.startswith("run:"):
-        raise error(f"{name} is a Train-page classifier; {needs} needs one of {available}.")
+        raise error(f"{name} is a Train-page classifier; {needs} needs one of {available}.",
+                    kind="model_is_run", name=name, task=task, available=available)
     entry = zoo.get(name)
     if entry.task != task:
-        raise error(f"{name} is a {entry.task} model; choose one of {available}.")
+        raise error(f"{name} is a {entry.task} model; choose one of {available}.",
+                    kind="model_wrong_task", name=name, task=entry.task, available=available)
     if name in others:
         module, cls = others[name].split(":")
         return getattr(importlib.import_module(module), cls).from_name(name)

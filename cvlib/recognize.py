@@ -49,6 +49,7 @@ from PIL import Image
 from cvlib import CVLibError
 from cvlib.imageio import decode_image, to_rgb
 from cvlib.predictor import Predictor
+from cvlib.validation import number_array
 
 IMAGENET_SIZE = 224
 # How each ImageNet model normalises uint8-range RGB: "none" = the model does it itself.
@@ -126,13 +127,16 @@ def as_pil(image) -> Image.Image:
         return decode_image(bytes(image))
     if isinstance(image, Image.Image):
         return to_rgb(image)
-    a = np.asarray(image)
+    a = number_array(image)
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (3, 4)):
         raise ValueError(f"image must be HxW, HxWx1, HxWx3 or HxWx4; got shape {a.shape}.")
+    if a.shape[0] < 1 or a.shape[1] < 1:
+        raise ValueError(f"image is empty ({a.shape[1]}x{a.shape[0]} pixels); give a picture "
+                         f"of at least 1x1 pixels.")
     if a.dtype != np.uint8:
-        a = np.clip(a, 0, 255).astype(np.uint8)
+        a = np.clip(np.nan_to_num(a.astype(np.float32)), 0, 255).astype(np.uint8)
     return to_rgb(Image.fromarray(a))
 
 
@@ -534,7 +538,8 @@ def classifier_from_model(model, name: str, class_names=None, dataset: str = "")
     shape = tuple(model.input_shape[1:])
     if len(shape) != 3 or shape[-1] not in (1, 3):
         raise UnsupportedModel(f"{name} takes input of shape {shape}; CV Lab classifies "
-                               f"pictures with models that take [H, W, 1] or [H, W, 3].")
+                               f"pictures with models that take [H, W, 1] or [H, W, 3].",
+                               kind="model_input_shape", name=name, shape=str(shape))
     classes = int(model.output_shape[-1])
     if dataset == "imagenet":
         kind = "imagenet"
@@ -559,7 +564,8 @@ def classifier_from_run(run_id: str) -> Classifier:
     record = RunStore().get(run_id)
     if not record.weights_path.exists():
         raise RunNotFound(f"Run {run_id} has no saved weights (it may still be training "
-                          f"or have failed); choose a finished run.")
+                          f"or have failed); choose a finished run.", kind="run_no_weights",
+                          run=run_id)
     dataset = record.config.get("dataset", "mnist")
     return classifier_from_model(model_from_run(record), f"run:{run_id}",
                                  CLASS_NAMES.get(dataset), dataset)
@@ -577,7 +583,9 @@ def get_classifier(name: str) -> Classifier:
     entry = zoo.get(name)
     if entry.task != "classify":
         raise UnsupportedModel(f"{name} is a {entry.task} model; choose one of "
-                               f"{', '.join(zoo.list_models('classify'))}.")
+                               f"{', '.join(zoo.list_models('classify'))}.",
+                               kind="model_wrong_task", name=name, task=entry.task,
+                               available=", ".join(zoo.list_models("classify")))
     model = zoo.load(name)
     names = zoo.class_names(name) if entry.source == "shipped" else None
     clf = classifier_from_model(model, name, names, entry.dataset)

@@ -11,6 +11,25 @@ from collections.abc import Iterable
 from typing import Any
 
 
+def number_array(value: Any, name: str = "image",
+                 expected: str = "a picture: a PIL image or an array of numbers [H, W(, C)]"):
+    """``value`` as a numpy array of numbers (bool, integer or float), else ``TypeError``.
+
+    For functions that take a picture (or a mask ...) as an array: ``None``, text, objects,
+    complex numbers or ragged nested lists get a message naming what was ``expected``
+    instead of numpy's.
+    """
+    import numpy as np
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError):      # ragged nested lists
+        a = None
+    if a is None or a.dtype.kind not in "biuf":
+        what = type(value).__name__ if a is None else f"{type(value).__name__} of {a.dtype}"
+        raise TypeError(f"{name} must be {expected}; got {what}.")
+    return a
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
     choices = list(choices)

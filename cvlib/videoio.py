@@ -15,7 +15,12 @@ understands, and nothing is decoded before the cheap checks pass:
 - duration: the declared duration must be at most ``MAX_DURATION`` seconds, unless only the
   first ``max_seconds`` are asked for;
 - frames: decoding stops after ``max_frames`` kept frames, at ``max_seconds``, and at a
-  wall-clock ``deadline`` (a damaged stream can make a decoder crawl), so it never hangs.
+  wall-clock ``deadline`` (a damaged stream can make a decoder crawl), so it never hangs;
+- memory: :func:`decode_video` keeps at most ``MAX_CLIP_BYTES`` of frames (fewer frames of
+  a 4K clip than of a 480p one; ``truncated`` says so), and GIF/WebP animations stop after
+  ``MAX_ANIMATION_PIXELS`` composited pixels. Their frame count and durations are read
+  from the file's blocks without decoding a frame, so a GIF that has 10,000 frames costs
+  only the frames kept.
 
 Example:
     >>> from cvlib.videoio import decode_video, encode_video
@@ -42,11 +47,25 @@ MAX_PIXELS = 3840 * 2160           # 4K UHD per frame
 MAX_DURATION = 10 * 60.0           # seconds a whole clip may last
 MAX_FRAMES = 1000                  # frames kept by default
 DEADLINE = 60.0                    # wall-clock seconds a decode may take
+MAX_CLIP_BYTES = 512 * 2**20       # decoded frames kept in memory (4K: 20 frames, 720p: 194)
+# GIF/WebP frames are composited on the whole canvas by Pillow (~50 MP/s here): stop after
+# this many canvas pixels (a 4K canvas of 10,000 one-pixel frames would take 30 minutes).
+MAX_ANIMATION_PIXELS = 300_000_000
 EXTENSIONS = ("mp4", "webm", "avi", "mov", "mkv", "gif", "webp", "m4v")
 
 
 class VideoDecodeError(CVLibError, ValueError):
-    """The bytes are not a video CV Lab can read; the message says why and what to try."""
+    """The bytes are not a video CV Lab can read; the message says why and what to try.
+
+    Its ``kind`` and ``params`` (see :class:`cvlib.CVLibError`) let a UI word it in other
+    languages: ``video_not_bytes`` (``type``), ``video_empty``, ``video_file_size`` (``mb``,
+    ``limit_mb``), ``video_truncated``, ``video_unreadable`` (``detail``: FFmpeg's words),
+    ``video_audio_only``, ``video_no_stream``, ``video_still_image`` (``format``),
+    ``video_no_frames``, ``video_too_slow`` (``seconds``: the deadline),
+    ``video_too_large`` (``width``, ``height``, ``limit_mp``), ``video_too_long``
+    (``seconds``, ``limit_s``), ``video_frames_too_large`` (``limit_mp``),
+    ``video_damaged`` (``detail``), ``video_memory``.
+    """
 
 
 @dataclass
@@ -99,14 +118,17 @@ class VideoInfo:
 
 def _check_bytes(data, what: str, max_bytes: int) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise VideoDecodeError(f"{what} must be given as bytes; got {type(data).__name__}.")
+        raise VideoDecodeError(f"{what} must be given as bytes; got {type(data).__name__}.",
+                               kind="video_not_bytes", type=type(data).__name__)
     data = bytes(data)
     if not data:
-        raise VideoDecodeError(f"{what} is empty (0 bytes). Choose the video file again.")
+        raise VideoDecodeError(f"{what} is empty (0 bytes). Choose the video file again.",
+                               kind="video_empty")
     if len(data) > max_bytes:
         raise VideoDecodeError(
             f"{what} is {len(data) / 2**20:.0f} MB; the limit is {max_bytes / 2**20:.0f} MB. "
-            f"Cut or compress the clip (for example to 720p, 30 seconds) and try again.")
+            f"Cut or compress the clip (for example to 720p, 30 seconds) and try again.",
+            kind="video_file_size", mb=len(data) / 2**20, limit_mb=max_bytes / 2**20)
     return data
 
 
@@ -116,8 +138,9 @@ def _is_animation(data: bytes) -> bool:
 
 def _short(exc: Exception) -> str:
     # FFmpeg errors carry "[Errno N] text: 'where'"; the text alone is what a user can read.
+    from cvlib.imageio import error_detail  # no reprs of raw bytes or file objects
     text = (getattr(exc, "strerror", None) or str(exc)).strip() or type(exc).__name__
-    return text if len(text) < 120 else text[:117] + "…"
+    return error_detail(text)
 
 
 def _open(data: bytes, what: str):
@@ -128,10 +151,12 @@ def _open(data: bytes, what: str):
         if isinstance(exc, EOFError) or "end of file" in str(exc).lower():
             raise VideoDecodeError(
                 f"{what} is cut off or damaged: it ends before its video does (an "
-                f"interrupted download or copy?). Save or export it again.") from None
+                f"interrupted download or copy?). Save or export it again.",
+                kind="video_truncated") from None
         raise VideoDecodeError(
             f"{what} is not a video CV Lab can read ({_short(exc)}). Use an MP4, WebM, AVI, "
-            f"MOV or MKV file, or an animated GIF/WebP.") from None
+            f"MOV or MKV file, or an animated GIF/WebP.", kind="video_unreadable",
+            detail=_short(exc)) from None
 
 
 def _video_stream(container, what: str):
@@ -141,13 +166,21 @@ def _video_stream(container, what: str):
         container.close()
         if has_audio:
             raise VideoDecodeError(f"{what} contains only sound (an audio file?), no pictures. "
-                                   f"Choose a video file.")
-        raise VideoDecodeError(f"{what} contains no video stream. Choose a video file.")
+                                   f"Choose a video file.", kind="video_audio_only")
+        raise VideoDecodeError(f"{what} contains no video stream. Choose a video file.",
+                               kind="video_no_stream")
     if fmt.endswith("_pipe") or fmt in ("image2", "tiff", "bmp"):
         container.close()
         raise VideoDecodeError(f"{what} is a still image ({fmt.removesuffix('_pipe')}), not a "
-                               f"video. Open it on the Recognize page, or choose a video file.")
+                               f"video. Open it on the Recognize page, or choose a video file.",
+                               kind="video_still_image", format=fmt.removesuffix("_pipe"))
     stream = container.streams.video[0]
+    if stream.codec_context is None:          # a codec FFmpeg has no decoder for, or garbage
+        container.close()
+        detail = "its video codec is unknown or its header is damaged"
+        raise VideoDecodeError(f"{what} is not a video CV Lab can read ({detail}). Use an MP4, "
+                               f"WebM, AVI, MOV or MKV file, or an animated GIF/WebP.",
+                               kind="video_unreadable", detail=detail)
     stream.thread_type = "AUTO"
     return stream
 
@@ -174,9 +207,8 @@ def probe_video(data: bytes, name: str = "", max_bytes: int = MAX_BYTES) -> Vide
     data = _check_bytes(data, what, max_bytes)
     if _is_animation(data):
         im = _pil_open(data, what)
-        n = getattr(im, "n_frames", 1)
-        durations = _pil_durations(im)
-        total = sum(durations) / 1000
+        durations = _animation_durations(data)
+        n, total = len(durations), sum(durations) / 1000
         return VideoInfo(im.size[0], im.size[1], n / total if total else 0.0, total, n,
                          im.format.lower(), im.format.lower())
     container = _open(data, what)
@@ -215,7 +247,7 @@ def _bounded(frames, what, max_frames, every, max_seconds, deadline):
     first = next(frames, None)
     if first is None:
         raise VideoDecodeError(f"{what} has no frames that could be decoded (an empty or "
-                               f"damaged video). Export it again.")
+                               f"damaged video). Export it again.", kind="video_no_frames")
 
     def gen():
         t0 = time.monotonic()
@@ -232,7 +264,8 @@ def _bounded(frames, what, max_frames, every, max_seconds, deadline):
                 raise VideoDecodeError(
                     f"Decoding {what.lower() if what == 'The file' else what} took more than "
                     f"{deadline:.0f} s (a damaged or unusual video?). Analyse fewer seconds "
-                    f"or re-encode it as MP4 (H.264).")
+                    f"or re-encode it as MP4 (H.264).", kind="video_too_slow",
+                    seconds=deadline)
     return gen()
 
 
@@ -251,11 +284,13 @@ def _iter_av(data, what, max_pixels, max_duration, max_seconds):
             raise VideoDecodeError(
                 f"{what} is {info.width}×{info.height} pixels per frame; the limit is "
                 f"{max_pixels / 1e6:.1f} megapixels (4K). Scale it down (for example to "
-                f"1280×720) and try again.")
+                f"1280×720) and try again.", kind="video_too_large", width=info.width,
+                height=info.height, limit_mp=max_pixels / 1e6)
         if info.duration > max_duration and (max_seconds is None or max_seconds > max_duration):
             raise VideoDecodeError(
                 f"{what} lasts {info.duration:.0f} s; the limit is {max_duration:.0f} s. "
-                f"Analyse only the first seconds, or cut the clip.")
+                f"Analyse only the first seconds, or cut the clip.", kind="video_too_long",
+                seconds=info.duration, limit_s=max_duration)
     except BaseException:
         container.close()
         raise
@@ -266,7 +301,9 @@ def _iter_av(data, what, max_pixels, max_duration, max_seconds):
             for n, frame in enumerate(container.decode(stream)):
                 if frame.width * frame.height > max_pixels:   # a stream can change size
                     raise VideoDecodeError(f"{what} has frames larger than the limit of "
-                                           f"{max_pixels / 1e6:.1f} megapixels.")
+                                           f"{max_pixels / 1e6:.1f} megapixels.",
+                                           kind="video_frames_too_large",
+                                           limit_mp=max_pixels / 1e6)
                 t = frame.time
                 if t is None:
                     t = n / info.fps if info.fps else float(n)
@@ -277,7 +314,8 @@ def _iter_av(data, what, max_pixels, max_duration, max_seconds):
         except (av.error.FFmpegError, EOFError, ValueError) as exc:
             if start is None:
                 raise VideoDecodeError(f"{what} is damaged: no frame could be decoded "
-                                       f"({_short(exc)}). Export it again.") from None
+                                       f"({_short(exc)}). Export it again.",
+                                       kind="video_damaged", detail=_short(exc)) from None
             return   # a cut-off file: keep the frames decoded so far
         finally:
             container.close()
@@ -289,17 +327,51 @@ def _pil_open(data: bytes, what: str):
     try:
         im = Image.open(io.BytesIO(data))
         return im
+    except Image.DecompressionBombError:       # a frame placed gigapixels away
+        raise VideoDecodeError(f"{what} has frames larger than the limit of "
+                               f"{MAX_PIXELS / 1e6:.1f} megapixels.",
+                               kind="video_frames_too_large", limit_mp=MAX_PIXELS / 1e6) from None
     except Exception as exc:  # noqa: BLE001
-        raise VideoDecodeError(f"{what} is a damaged GIF/WebP ({_short(exc)}).") from None
+        raise VideoDecodeError(f"{what} is a damaged GIF/WebP ({_short(exc)}).",
+                               kind="video_damaged", detail=_short(exc)) from None
 
 
-def _pil_durations(im) -> list[float]:
-    out = []
-    for i in range(getattr(im, "n_frames", 1)):
-        im.seek(i)
-        im.load()   # WebP sets "duration" on load
-        out.append(float(im.info.get("duration") or 100))   # milliseconds; 100 if unset
-    im.seek(0)
+def _animation_durations(data: bytes) -> list[float]:
+    """Each frame's duration (ms; 100 when unset) of a GIF or WebP, read from the file's
+    blocks (GIF graphic control extensions, WebP ANMF chunks) without decoding a frame.
+    A cut-off file gives the frames it has; a still WebP gives one."""
+    import struct
+    out: list[float] = []
+    if data[:4] == b"RIFF":                       # WebP: RIFF chunks, ANMF per frame
+        at = 12
+        while at + 8 <= len(data):
+            kind, size = data[at:at + 4], struct.unpack_from("<I", data, at + 4)[0]
+            if kind == b"ANMF" and at + 24 <= len(data):
+                ms = int.from_bytes(data[at + 20:at + 23], "little")
+                out.append(float(ms or 100))
+            at += 8 + size + (size & 1)
+        return out or [100.0]
+    at, delay = 13, 100.0                         # GIF: header, logical screen
+    try:
+        if data[10] & 0x80:
+            at += 3 * 2 ** ((data[10] & 7) + 1)   # global colour table
+        while at < len(data) and data[at] != 0x3B:
+            if data[at] == 0x21:                  # extension: label, sub-blocks
+                if data[at + 1] == 0xF9:
+                    delay = float(struct.unpack_from("<H", data, at + 4)[0] * 10 or 100)
+                at += 2
+            elif data[at] == 0x2C:                # image: descriptor, colour table, data
+                flags = data[at + 9]
+                at += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0) + 1
+                out.append(delay)
+                delay = 100.0
+            else:
+                break                             # garbage: stop at the frames found
+            while at < len(data) and data[at]:    # sub-blocks up to the 0 terminator
+                at += data[at] + 1
+            at += 1
+    except (IndexError, struct.error):            # cut off inside a block
+        pass
     return out
 
 
@@ -309,19 +381,29 @@ def _iter_animation(data, what, max_pixels):
     w, h = im.size
     if w * h > max_pixels:
         raise VideoDecodeError(f"{what} is {w}×{h} pixels per frame; the limit is "
-                               f"{max_pixels / 1e6:.1f} megapixels.")
+                               f"{max_pixels / 1e6:.1f} megapixels.", kind="video_too_large",
+                               width=w, height=h, limit_mp=max_pixels / 1e6)
 
     def gen():
-        t = 0.0
+        t, budget = 0.0, MAX_ANIMATION_PIXELS
         try:
             for frame in ImageSequence.Iterator(im):
+                # a GIF frame placed outside the canvas grows it (Pillow): a mutated offset
+                # of 60,000 would make every later frame gigapixels; stop before loading
+                fw, fh = frame.size
+                if fw * fh > max_pixels:
+                    return                           # decode_video reports: truncated
                 rgb = np.asarray(frame.convert("RGB"))   # WebP sets "duration" on load
                 dur = float(frame.info.get("duration") or 100) / 1000
                 yield t, rgb
                 t += dur
+                budget -= fw * fh
+                if budget < fw * fh:                 # decode_video reports: truncated
+                    return
         except Exception as exc:  # noqa: BLE001 - a cut-off animation keeps its frames
             if t == 0.0:
-                raise VideoDecodeError(f"{what} is damaged ({_short(exc)}).") from None
+                raise VideoDecodeError(f"{what} is damaged ({_short(exc)}).",
+                                       kind="video_damaged", detail=_short(exc)) from None
     return gen()
 
 
@@ -345,7 +427,10 @@ def decode_video(data: bytes, max_frames: int = MAX_FRAMES, every: int = 1,
 
     Returns:
         A :class:`VideoClip`: frames uint8 [N, H, W, 3], times float64 [N] (seconds from
-        the first frame), indices int64 [N].
+        the first frame), indices int64 [N]. At most ``MAX_CLIP_BYTES`` of frames are
+        kept (512 MB: 20 frames of 4K, 194 of 720p) and a GIF/WebP stops after
+        ``MAX_ANIMATION_PIXELS`` composited pixels; ``truncated`` is then True, as it is
+        when ``max_frames`` or ``max_seconds`` stopped the decoding.
 
     Raises:
         VideoDecodeError: empty, non-video, audio-only, corrupt, zero-frame, too long, too
@@ -362,24 +447,37 @@ def decode_video(data: bytes, max_frames: int = MAX_FRAMES, every: int = 1,
             info = _stream_info(container, _video_stream(container, what))
         finally:
             container.close()
-    idx, times, frames = [], [], []
+    idx, times, frames, more = [], [], None, False
     try:
-        for i, t, frame in iter_video(data, max_frames, every, max_seconds, name, max_bytes,
-                                      max_pixels, max_duration, deadline):
-            if frames and frame.shape != frames[0].shape:
-                frame = _resize(frame, frames[0].shape[1], frames[0].shape[0])
+        it = iter_video(data, max_frames, every, max_seconds, name, max_bytes, max_pixels,
+                        max_duration, deadline)
+        for i, t, frame in it:
+            if frames is None:   # one buffer, filled in place (no list + stack copy)
+                cap = max(1, min(max_frames, MAX_CLIP_BYTES // frame.nbytes))
+                frames = np.empty((cap, *frame.shape), np.uint8)
+            elif frame.shape != frames.shape[1:]:
+                frame = _resize(frame, frames.shape[2], frames.shape[1])
+            frames[len(idx)] = frame
             idx.append(i)
             times.append(t)
-            frames.append(frame)
+            if len(idx) == len(frames):
+                # memory budget reached before max_frames: is there more of the clip?
+                more = len(idx) < max_frames and next(it, None) is not None
+                break
     except VideoDecodeError:
         raise
     except MemoryError:
         raise VideoDecodeError(f"{what} needs more memory than this server has: analyse "
-                               f"fewer seconds or every k-th frame.") from None
-    # Stopped early: the frame budget was used up, or the clip goes on past max_seconds.
-    truncated = len(frames) >= max_frames or bool(
-        max_seconds is not None and info.duration > max_seconds)
-    return VideoClip(np.stack(frames), np.asarray(times, np.float64),
+                               f"fewer seconds or every k-th frame.",
+                               kind="video_memory") from None
+    # Stopped early: the frame or memory budget was used up, an animation stopped at its
+    # pixel budget, or the clip goes on past max_seconds.
+    truncated = len(idx) >= max_frames or more or bool(
+        max_seconds is not None and info.duration > max_seconds) or bool(
+        _is_animation(data) and idx[-1] + every < info.frames)
+    # a view, not a copy: the buffer's pages that were never written are not resident
+    frames = frames[:len(idx)]
+    return VideoClip(frames, np.asarray(times, np.float64),
                      np.asarray(idx, np.int64), info.fps, info.duration, info.format,
                      info.codec, bool(truncated))
 

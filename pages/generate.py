@@ -24,7 +24,7 @@ from ui import gen_charts
 from ui.handoff import send
 from ui.i18n import t, translated
 from ui.job_panel import JobPanel
-from ui.models import class_labels, describe
+from ui.models import class_labels, describe, user_message
 from ui.state import keep_settings
 
 LIVE = "live"                     # the model key of the GAN trained on this page
@@ -98,7 +98,7 @@ def show_verdict(key: str) -> bool:
     try:
         v = _verdict(key)
     except (CVLibError, ValueError, OSError) as exc:
-        st.caption(str(exc))
+        st.caption(user_message(exc))
         return False
     args = dict(agree=f"{v.agreement:.0%}", chance=f"{v.chance:.0%}",
                 div=f"{v.diversity:.2f}", judge=v.judge)
@@ -185,7 +185,7 @@ def sample_section(ctl: Controls) -> None:
         images = sample(model, int(n), labels, int(seed), float(temp))
         asked = sample_labels(model, int(n), labels, int(seed))
     except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("gen_bad_input", err=str(exc)))
+        st.error(t("gen_bad_input", err=user_message(exc)))
         return
     picture = grid(images, cols=8, scale=3)
     st.image(picture, caption=t("gen_grid_caption", n=int(n), seed=int(seed), temp=f"{temp:g}"))
@@ -206,7 +206,7 @@ def show_verdicts(ctl: Controls, images: np.ndarray, asked: np.ndarray) -> None:
     try:
         probs = _judge(judge).probs(images[..., None])
     except CVLibError as exc:
-        st.caption(str(exc))
+        st.caption(user_message(exc))
         return
     seen = probs.argmax(1)
     names = ctl.class_names
@@ -269,7 +269,7 @@ def latent_section(ctl: Controls) -> None:
     try:
         frames = interpolate(model, int(seed_a), int(seed_b), int(steps), int(cls))
     except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("gen_bad_input", err=str(exc)))
+        st.error(t("gen_bad_input", err=user_message(exc)))
         return
     left, right = st.columns([3, 1])
     left.image(_strip(frames))
@@ -450,7 +450,7 @@ def render() -> None:
             _load_generator(ctl.model)
         except (zoo.ModelUnavailable, zoo.ModelIntegrityError, CVLibError, OSError) as exc:
             ready = False
-            message = str(exc).splitlines()[0] if str(exc) else ""
+            message = user_message(exc).splitlines()[0] if str(exc) else ""
             for tab in (tab_sample, tab_latent):
                 with tab:
                     st.error(t("gen_model_missing", name=ctl.model, err=message))
@@ -464,7 +464,7 @@ def render() -> None:
         try:
             train_section()
         except DatasetUnavailable as exc:
-            st.error(str(exc))
+            st.error(user_message(exc))
 
 
 render()

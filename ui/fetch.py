@@ -16,6 +16,7 @@ import time
 import streamlit as st
 
 from ui.i18n import t
+from ui.models import user_message
 
 HOST = ("storage.googleapis.com", 443)    # where keras.applications weights come from
 # Approximate download sizes (MB), for the progress bar; a model not listed shows the MB
@@ -59,7 +60,7 @@ def fetch_button(name: str, key: str) -> bool:
         try:
             outcome["path"] = zoo.fetch(name)
         except Exception as exc:  # noqa: BLE001 - shown to the user as one line
-            outcome["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            outcome["error"] = exc    # worded below, in the script's thread (its language)
 
     thread = threading.Thread(target=work, daemon=True, name=f"fetch-{name}")
     thread.start()
@@ -73,7 +74,9 @@ def fetch_button(name: str, key: str) -> bool:
         time.sleep(0.3)
     if "error" in outcome:
         bar.empty()
-        st.error(t("fetch_failed", name=name, err=outcome["error"]))
+        exc = outcome["error"]
+        err = user_message(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        st.error(t("fetch_failed", name=name, err=err))
         return False
     bar.progress(1.0, text=t("fetch_done", name=name))
     return True

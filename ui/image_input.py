@@ -19,6 +19,7 @@ from typing import Callable
 import streamlit as st
 
 from ui.i18n import t, translated
+from ui.text import md_escape
 
 PER_PAGE = 12
 
@@ -104,8 +105,8 @@ def samples(slot: str, options: list, label: str, label_of: Callable,
     key = f"{slot}_sample"
     if default is not None and key not in st.session_state:
         st.session_state[key] = default
-    choice = st.pills(label, list(by_name), key=translated(key),
-                      format_func=lambda n: label_of(by_name[n]))
+    choice = st.pills(label, list(by_name), key=translated(key),     # options are Markdown
+                      format_func=lambda n: md_escape(label_of(by_name[n])))
     if help:
         st.caption(help)
     return [(f"{choice}.png", by_name[choice].read())] if choice in by_name else []

@@ -10,7 +10,10 @@ display time through catalog keys, falling back to cvlib's own text when a key i
   ``class_<slug>`` (slug = the name in lower case, other characters as "_"): Fashion-MNIST,
   CIFAR-10 and Pascal VOC classes, "background", "face"; digits stay digits;
 - ``decode_error(exc)``: a ``cvlib.imageio.ImageDecodeError`` by its ``kind`` and
-  ``params``, ``decode_<kind>`` (ui/locales/*/labels.json).
+  ``params``, ``decode_<kind>`` (ui/locales/*/labels.json);
+- ``user_message(exc)``: any error a page shows the user: a ``cvlib.CVLibError`` by its
+  ``kind`` and ``params``, ``err_<kind>`` (ui/locales/*/errors.json), an image-decode kind
+  through ``decode_error``; anything else (or a kind without a key) as ``str(exc)``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ui.i18n import FALLBACK, catalog, lang, t
+from ui.text import md_escape, md_escape_params
 
 
 def _text(key: str) -> str | None:
@@ -70,9 +74,10 @@ def decode_error(exc: Exception) -> str:
     """The message of an image-decode error in the session's language (cvlib's English
     message for an error without a known ``kind``)."""
     kind = getattr(exc, "kind", None)
-    params = dict(getattr(exc, "params", None) or {})
+    # file names, CSV cells ... are shown as text, never as Markdown (ui/text.py)
+    params = md_escape_params(dict(getattr(exc, "params", None) or {}))
     if not kind or _text(f"decode_{kind}") is None:
-        return str(exc)
+        return md_escape(str(exc))
     name = params.pop("name", "")
     what = t("decode_what_named", name=name) if name else t("decode_what_file")
     params.setdefault("detail", "")
@@ -85,4 +90,33 @@ def decode_error(exc: Exception) -> str:
     try:
         return t(f"decode_{kind}", what=what, **params)
     except (KeyError, IndexError, ValueError):   # params not as the catalog expects
-        return str(exc)
+        return md_escape(str(exc))
+
+
+def user_message(exc: BaseException) -> str:
+    """What a page shows for ``exc``, in the session's language.
+
+    A ``cvlib.CVLibError`` with a ``kind`` is worded from the catalog key ``err_<kind>``
+    with its ``params`` (``{what}`` is the file: "'<params['name']>'", or the kind's
+    ``err_what_<first word>`` such as "The mask", else "The file"; a ``task`` param is
+    shown as its task label); a kind of ``cvlib.imageio.ERROR_KINDS`` (also when a
+    ``MaskError`` passes one on) goes through :func:`decode_error`. Any other error, a
+    kind without a key, or params that do not fit the text give cvlib's English message,
+    ``str(exc)``, so nothing is ever hidden.
+    """
+    kind = getattr(exc, "kind", None)
+    if not isinstance(kind, str) or not kind:
+        return md_escape(str(exc))       # user data in it is text, not Markdown (ui/text.py)
+    if _text(f"err_{kind}") is None:
+        from cvlib.imageio import ERROR_KINDS
+        return decode_error(exc) if kind in ERROR_KINDS else md_escape(str(exc))
+    params = md_escape_params(dict(getattr(exc, "params", None) or {}))
+    name = params.get("name", "")
+    what = t("decode_what_named", name=name) if name else \
+        (_text(f"err_what_{kind.split('_')[0]}") or t("decode_what_file"))
+    if "task" in params:
+        params["task"] = task_label(str(params["task"]))
+    try:
+        return t(f"err_{kind}", **{"what": what, **params})
+    except (KeyError, IndexError, ValueError):   # params not as the catalog expects
+        return md_escape(str(exc))

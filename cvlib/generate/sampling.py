@@ -66,7 +66,14 @@ def dims(model) -> tuple[int, int]:
 
 def latent(n: int, seed: int, latent_dim: int, temperature: float = 1.0) -> np.ndarray:
     """float32 [n, latent_dim]: seeded standard normal noise scaled by ``temperature``
-    (lower = more typical, less varied images; the "truncation trick" in its simplest form)."""
+    (lower = more typical, less varied images; the "truncation trick" in its simplest form).
+
+    Raises:
+        ValueError / TypeError: a seed outside [0, 2**31 - 1] or a temperature outside
+            [0, 2] (every sampler below draws its noise here).
+    """
+    check_range("seed", seed, 0, 2**31 - 1, integer=True)
+    check_range("temperature", temperature, 0.0, 2.0, hint="Try 0.7-1.0.")
     z = np.random.default_rng(int(seed)).standard_normal((int(n), latent_dim))
     return (z * float(temperature)).astype(np.float32)
 
@@ -144,7 +151,7 @@ def interpolate(model="cgan_mnist", seed_a: int = 0, seed_b: int = 1, steps: int
     """
     check_range("steps", steps, 2, 64, integer=True)
     latent_dim, classes = dims(model)
-    _labels(label, 1, classes, 0)
+    check_range("label", label, 0, classes - 1, integer=True)
     za = latent(1, seed_a, latent_dim, temperature)[0]
     zb = latent(1, seed_b, latent_dim, temperature)[0]
     z = _slerp(za, zb, np.linspace(0.0, 1.0, int(steps)))
@@ -176,6 +183,9 @@ def principal_directions(model="cgan_mnist", k: int = 4, label: int = 0, seed: i
     """
     latent_dim, classes = dims(model)
     check_range("k", k, 1, latent_dim, integer=True)
+    check_range("n", n, 1, 256, integer=True)
+    check_range("eps", eps, 0.0, 10.0, low_inclusive=False)
+    check_range("label", label, 0, classes - 1, integer=True)
     z0 = latent(n, seed, latent_dim)
     y = np.repeat(np.eye(classes)[[int(label)]], n, 0)
     base = generate(model, z0, y).reshape(n, -1).astype(np.float32) / 255.0
@@ -196,6 +206,7 @@ def move_along(model, directions: np.ndarray, amounts, label: int = 0, seed: int
                temperature: float = 1.0) -> np.ndarray:
     """One image: seed's noise + sum(amount_i * direction_i): uint8 [28, 28]."""
     latent_dim, classes = dims(model)
+    check_range("label", label, 0, classes - 1, integer=True)
     z = latent(1, seed, latent_dim, temperature)[0]
     z = z + np.asarray(amounts, np.float32) @ np.asarray(directions, np.float32)
     return generate(model, z[None], np.eye(classes)[[int(label)]])[0]

@@ -19,5 +19,6 @@ def build_mtcnn():
     except ImportError as exc:
         from cvlib.zoo import ModelUnavailable
         raise ModelUnavailable("faces_mtcnn needs the mtcnn package: pip install "
-                               "'mtcnn>=1.0,<1.1' (its weights ship inside the wheel).") from exc
+                               "'mtcnn>=1.0,<1.1' (its weights ship inside the wheel).",
+                               kind="model_needs_mtcnn") from exc
     return MTCNN(stages="face_and_landmarks_detection", device="CPU:0")

@@ -86,7 +86,9 @@ def analyze(data, model="mnist_cnn", every: int = 1, max_frames: int = 1000,
            "segment": _segment_frames}.get(task)
     if run is None:
         raise UnsupportedModel(f"{model} is a {task or 'unknown'} model; a timeline needs a "
-                               f"classify, detect or segment model.")
+                               f"classify, detect or segment model.",
+                               kind="timeline_wrong_task", name=str(model),
+                               task=task or "unknown")
     records: list[FrameRecord] = []
     for start, results in run(frames, model, batch_size=batch_size, top_k=top_k,
                               score_threshold=score_threshold):

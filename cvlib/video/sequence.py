@@ -64,7 +64,9 @@ class SequenceModel(Predictor):
         entry = zoo.get(name)
         if entry.task != "sequence":
             raise UnsupportedModel(f"{name} is a {entry.task} model; choose one of "
-                                   f"{', '.join(zoo.list_models('sequence'))}.")
+                                   f"{', '.join(zoo.list_models('sequence'))}.",
+                                   kind="model_wrong_task", name=name, task=entry.task,
+                                   available=", ".join(zoo.list_models("sequence")))
         return cls(name, zoo.load(name), zoo.class_names(name) or None)
 
     @classmethod

@@ -77,6 +77,8 @@ def _domains() -> dict[str, tuple]:
     app = (ROOT / "app.py").read_text()
     pages = tuple(re.findall(r'\("pages/\w+\.py", "(\w+)"', app)) + ("home",)
     job_status = ("pending", "running", "stopping", "stopped", "finished", "failed")
+    job_status += ("queued", "cancelled")   # waiting in / left the job queue (cvlib.jobs)
+    job_status += ("interrupted",)    # a run whose server process ended (cvlib.runs)
     return {
         "ds_{}": train.LIVE_DATASETS, "opt_{}": train.LIVE_OPTIMIZERS,
         "sched_{}": train.LIVE_SCHEDULES, "status_{}": job_status,
@@ -96,6 +98,8 @@ def _domains() -> dict[str, tuple]:
         "rec_empty_{}": ("upload", "camera"),
         "rec_lab_{}": ("noise", "blur", "rotate", "brightness", "patch", "fgsm"),
         "decode_{}": ERROR_KINDS,
+        "err_{}": tuple(sorted({kind for path, _, _, kind, _ in _error_raises()
+                                if kind not in (None, "*") and path != "cvlib/imageio.py"})),
     }
 
 
@@ -138,3 +142,72 @@ def test_decode_errors_models_and_classes_in_chinese(monkeypatch):
         for name in CLASS_NAMES[dataset]:
             key = f"class_{dataset}_{ui.models.slug(name)}"
             assert key in TEXT, key
+
+
+def _error_raises() -> list[tuple[str, int, str, str | None, set[str]]]:
+    """Every ``raise`` of a cvlib.CVLibError subclass in cvlib, from the source (AST):
+    (file, line, class, kind or None, names of its params). The classes are found the
+    same way: CVLibError and every class deriving from one (``error`` is the name under
+    which cvlib.predictor.registry_predictor, and others, raise a class chosen at run
+    time). A kind that is not a string constant (``kind=exc.kind``: an error passed on
+    with the kind and params of one raised elsewhere, checked there) is given as "*"."""
+    import ast
+    trees = {p: ast.parse(p.read_text()) for p in sorted((ROOT / "cvlib").rglob("*.py"))}
+    classes, grew = {"CVLibError"}, True
+    while grew:
+        grew = False
+        for tree in trees.values():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and node.name not in classes and any(
+                        getattr(b, "id", getattr(b, "attr", None)) in classes
+                        for b in node.bases):
+                    classes.add(node.name)
+                    grew = True
+    out = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            call = node.exc
+            cls = getattr(call.func, "id", getattr(call.func, "attr", ""))
+            if cls not in classes | {"error"}:
+                continue
+            kw = {k.arg: k.value for k in call.keywords if k.arg}
+            kind = kw.get("kind")
+            if kind is None and len(call.args) > 1:      # ImageDecodeError(message, kind)
+                kind = call.args[1]
+            kind = kind.value if isinstance(kind, ast.Constant) else \
+                ("*" if kind is not None else None)
+            out.append((path.relative_to(ROOT).as_posix(), node.lineno, cls, kind,
+                        set(kw) - {"kind"}))
+    return out
+
+
+def test_every_cvlib_error_has_a_kind_worded_in_both_languages():
+    """Every error cvlib raises on purpose carries a ``kind`` whose catalog text exists in
+    English and Chinese with placeholders the raise site fills (ui.models.user_message
+    words it; an image-decode kind goes through decode_<kind>)."""
+    from cvlib.imageio import ERROR_KINDS
+    raises = _error_raises()
+    assert len(raises) > 50 and any(r[2] == "VideoDecodeError" for r in raises)
+    en, zh = catalog("en"), catalog("zh")
+    problems = []
+    for path, line, cls, kind, params in raises:
+        where = f"{path}:{line} {cls}"
+        if not kind:
+            problems.append(f"{where} raises without kind= (see cvlib.CVLibError)")
+        elif kind == "*":       # passed on from an error checked where it is raised
+            continue
+        elif path == "cvlib/imageio.py":
+            if kind not in ERROR_KINDS or f"decode_{kind}" not in en:
+                problems.append(f"{where}: image-decode kind {kind!r} without decode_{kind}")
+        elif f"err_{kind}" not in en or f"err_{kind}" not in zh:
+            problems.append(f"{where}: add err_{kind} to ui/locales/*/errors.json")
+        else:
+            fields = _fields(en[f"err_{kind}"])
+            # {what} is made by the UI from a "name" param (a file); every other param shows
+            if _fields(zh[f"err_{kind}"]) != fields or not fields <= params | {"what"} \
+                    or not params - {"name"} <= fields:
+                problems.append(f"{where}: err_{kind} has {sorted(fields)}, the raise "
+                                f"gives {sorted(params)}")
+    assert not problems, "\n".join(problems)

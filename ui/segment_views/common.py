@@ -11,7 +11,7 @@ from cvlib import CVLibError, zoo
 from cvlib.imageio import EXTENSIONS, decode_image
 from ui import image_input
 from ui.i18n import t, translated
-from ui.models import class_labels, dataset_of, describe
+from ui.models import class_labels, dataset_of, describe, user_message
 
 SOURCES = ("scene", "photos", "upload", "camera", "draw")
 VIEWS = ("segment", "detect", "measure", "classical", "faces", "weak", "train")
@@ -208,9 +208,9 @@ def run_or_tell(fn, *args, on_unavailable=None):
     try:
         return fn(*args)
     except zoo.ModelUnavailable as exc:
-        st.info(str(exc), icon=":material/cloud_off:")
+        st.info(user_message(exc), icon=":material/cloud_off:")
         if on_unavailable is not None:
             on_unavailable()
     except (CVLibError, ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
+        st.error(t("seg_bad_input", err=user_message(exc)))
     return None

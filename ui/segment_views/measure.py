@@ -8,8 +8,10 @@ import streamlit as st
 
 from ui import overlay
 from ui.i18n import t
+from ui.models import user_message
 from ui.segment_views.common import Controls, Picture, _shown
 from ui.segment_views.detection import _det_names, _run_detect, _run_segment
+from ui.text import md_escape
 
 # --- measure ----------------------------------------------------------------------------------
 
@@ -22,10 +24,10 @@ def measure_view(ctl: Controls, pic: Picture) -> None:
 
 
 def measure_mask(pic: Picture, seg) -> None:
-    from cvlib.masks import MaskError, decode_mask
+    from cvlib.masks import MASK_EXTENSIONS, MaskError, decode_mask
     from cvlib.segment import dice, disagreement, iou
     st.subheader(t("seg_measure_mask_title"))
-    up = st.file_uploader(t("seg_truth_upload"), type=["png", "bmp", "gif", "webp"],
+    up = st.file_uploader(t("seg_truth_upload"), type=list(MASK_EXTENSIONS),
                           key="seg_truth_file", help=t("seg_truth_help"))
     h, w = pic.image.shape[:2]
     names, k = _shown(seg.class_names), len(seg.class_names)
@@ -34,9 +36,9 @@ def measure_mask(pic: Picture, seg) -> None:
         try:
             truth, kind = decode_mask(up.getvalue(), (w, h), k, up.name)
         except MaskError as exc:
-            st.error(str(exc))
+            st.error(user_message(exc))
             return
-        source = t("seg_truth_from_file", name=up.name)
+        source = t("seg_truth_from_file", name=md_escape(up.name))
     elif pic.truth is not None:
         truth, kind, source = pic.truth, "index", t("seg_truth_from_scene")
     else:
@@ -77,7 +79,7 @@ def measure_boxes(ctl: Controls, pic: Picture) -> None:
         try:
             truth = parse_boxes_csv(up.getvalue(), names, (w, h))
         except MaskError as exc:
-            st.error(str(exc))
+            st.error(user_message(exc))
             return
     elif pic.boxes:
         truth = pic.boxes

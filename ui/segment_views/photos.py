@@ -9,7 +9,7 @@ import streamlit as st
 from cvlib import zoo
 from ui import overlay
 from ui.i18n import t, translated
-from ui.models import class_label
+from ui.models import class_label, user_message
 from ui.segment_views.common import (
     CLASSICAL_SIDE,
     METHOD_KEYS,
@@ -20,6 +20,7 @@ from ui.segment_views.common import (
     _shrink,
     run_or_tell,
 )
+from ui.text import md_escape
 
 # --- classical --------------------------------------------------------------------------------
 
@@ -53,7 +54,7 @@ def classical_view(pic: Picture) -> None:
     try:
         labels = _classical(method, image, tuple(sorted(params.items())))
     except (ValueError, TypeError) as exc:
-        st.error(t("seg_bad_input", err=str(exc)))
+        st.error(t("seg_bad_input", err=user_message(exc)))
         return
     n = int(labels.max()) + 1
     two = method in ("otsu", "grabcut")
@@ -113,7 +114,8 @@ def weak_view(pic: Picture) -> None:
     box = [Detection(loc.box, 0, loc.score)]
     c1, c2, c3 = st.columns(3)
     c1.image(overlay.boxes(overlay.heatmap(pic.image, loc.cam, 0.6), box, [loc.label]),
-             caption=t("seg_weak_cam", label=class_label(loc.label, zoo.get(model).dataset),
+             caption=t("seg_weak_cam", label=md_escape(class_label(loc.label,
+                                                                   zoo.get(model).dataset)),
                        score=loc.score),
              width="stretch")
     c2.image(overlay.mask(pic.image, loc.region.astype(np.int32), 0.6, 2),
