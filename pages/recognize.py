@@ -24,13 +24,14 @@ require_router()   # a deep link on a fresh server must go through app.py
 
 from cvlib import CVLibError, samples, zoo
 from cvlib.imageio import EXTENSIONS, ImageDecodeError, decode_image
-from cvlib.runs import RunStore
 from ui import image_input, overlay, rec_charts
 from ui.downloads import CSV_MIME, csv_bytes
 from ui.fetch import fetch_button
 from ui.i18n import t, translated
-from ui.models import class_label, dataset_of, decode_error, describe
+from ui.models import class_label, dataset_of, decode_error, describe, user_message
+from ui.owner import run_store
 from ui.state import keep_settings
+from ui.text import md_escape
 
 SOURCES = ("samples", "upload", "camera", "draw")
 MAX_IMAGES = 12          # classified at once; more uploads are paged through
@@ -39,14 +40,17 @@ LAB_STEPS = 11
 # slider settings of the robustness lab: (key, min, max, step, sweep max)
 LAB = [("noise", 0.0, 0.6, 0.02), ("blur", 0.0, 4.0, 0.1), ("rotate", -180.0, 180.0, 5.0),
        ("brightness", -0.8, 0.8, 0.05), ("patch", 0.0, 0.7, 0.05), ("fgsm", 0.0, 0.3, 0.01)]
+OWN = "upload:"          # classifier key of a user's own model file: "upload:<sha256[:12]>"
+OWN_TYPES = ("keras", "h5")   # what the Train page downloads: .keras and .weights.h5
 
 
 # --- models -----------------------------------------------------------------------------
 
 def _run_models() -> dict[str, str]:
-    """Train-page runs with weights: {"run:<id>": label}, newest first."""
+    """This browser's Train-page runs with weights (ui/owner.py): {"run:<id>": label},
+    newest first."""
     out = {}
-    for r in RunStore().list():
+    for r in run_store().list():
         if r.weights_path.exists() and r.status.get("status") in ("finished", "stopped"):
             acc = r.metrics.get("test_accuracy")
             out[f"run:{r.run_id}"] = t("rec_run_label", run=r.run_id,
@@ -57,12 +61,60 @@ def _run_models() -> dict[str, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=6)
 def _classifier(key: str):
-    # a registry name or "run:<id>"; the explanation functions are cached on the returned
-    # classifier, so evicting it here frees its model (memory bounded by max_entries)
+    # a registry name, "run:<id>" or OWN + sha; the explanation functions are cached on the
+    # returned classifier, so evicting it here frees its model (memory bounded by max_entries)
     import cvlib
-    clf = cvlib.load("classify", key)
+    if key.startswith(OWN):
+        clf = _own_classifier(key)
+    else:
+        clf = cvlib.load("classify", key)
     clf.probs(np.zeros((1, *clf.input_shape), np.uint8))   # trace now: latencies shown are warm
     return clf
+
+
+def _own_classifier(key: str):
+    """The classifier of this session's own model file (the same bytes, by sha256, give
+    the same key, so sessions share the cached model). Built from code by
+    cvlib.safe_models; the file only gives checked weights."""
+    from cvlib.safe_models import load_user_classifier
+    own = st.session_state.get("rec_own")
+    _, name, data = own if own and own[0] == key else (key, key, b"")
+    return load_user_classifier(data, name)     # no bytes: "empty, choose it again"
+
+
+def own_model() -> str | None:
+    """"Use your own model" (sidebar): a ``.keras`` or ``.weights.h5`` file from the Train
+    page, checked completely by cvlib.safe_models before any weight is used. Returns its
+    classifier key (``OWN`` + sha256), or None (no file, or the file was refused: then a
+    plain error says why)."""
+    chosen = st.session_state.get("rec_own_file") is not None
+    box = st.sidebar.expander(t("rec_own_title"), expanded=chosen,
+                              icon=":material/upload_file:")
+    up = box.file_uploader(t("rec_own_upload"), type=list(OWN_TYPES), key="rec_own_file",
+                           help=t("rec_own_help"))
+    if up is None:
+        st.session_state.pop("rec_own", None)
+        box.caption(t("rec_own_hint"))
+        return None
+    data = up.getvalue()
+    key = OWN + hashlib.sha256(data).hexdigest()[:12]
+    st.session_state["rec_own"] = (key, up.name, data)
+    checked = st.session_state.get("rec_own_checked")
+    if not checked or checked[0] != key:
+        from cvlib.safe_models import check_model_file
+        try:
+            checked = (key, check_model_file(data, up.name))
+        except (CVLibError, OSError, ValueError) as exc:
+            checked = (key, exc)
+        st.session_state["rec_own_checked"] = checked
+    info = checked[1]
+    if isinstance(info, Exception):
+        st.error(t("rec_own_refused", err=user_message(info)), icon=":material/block:")
+        return None
+    box.caption(t("rec_own_using", name=md_escape(up.name), arch=info.arch,
+                  filters="-".join(map(str, info.config["filters"])),
+                  params=f"{info.params:,}", dataset=t(f"ds_{info.dataset}")))
+    return key
 
 
 def _model_label(name: str, runs: dict) -> str:
@@ -224,7 +276,7 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     thumb = item.thumb
     if res.view > 0:      # the answer came from a zoomed crop: show where it is
         thumb = rec_charts.outline(thumb, res.prepared.box, res.prepared.original_size)
-    a.image(thumb, caption=t("rec_original", name=item.name), width="stretch")
+    a.image(thumb, caption=t("rec_original", name=md_escape(item.name)), width="stretch")
     # "stretch" (at most the 168-px enlargement): a fixed width overflowed the narrow
     # middle column into the chart on a ~700-px window
     b.image(rec_charts.enlarge(res.prepared.x, 168), width="stretch",
@@ -251,7 +303,8 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     if clf.kind == "digit":
         st.caption(t("rec_digit_prep"))
     elif clf.kind == "photo":
-        st.info(t("rec_cifar_only", classes=t("rec_list_sep").join(map(lab, clf.class_names))))
+        st.info(t("rec_cifar_only", classes=t("rec_list_sep").join(
+            md_escape(lab(c)) for c in clf.class_names)))
     show_calibration(clf, index)
 
 
@@ -395,10 +448,10 @@ def robustness_lab(model_key: str, x: np.ndarray, res) -> None:
                                             [q.score for q in preds]),
                         key="rec_lab_topk", config={"displayModeBar": False})
         if top == clean:
-            st.success(t("rec_lab_same", label=lab(clf.label(clean))))
+            st.success(t("rec_lab_same", label=md_escape(lab(clf.label(clean)))))
         else:
-            st.error(t("rec_lab_flipped", before=lab(clf.label(clean)),
-                       after=lab(clf.label(top))))
+            st.error(t("rec_lab_flipped", before=md_escape(lab(clf.label(clean))),
+                       after=md_escape(lab(clf.label(top)))))
     st.subheader(t("rec_lab_sweeps"))
     cols = st.columns(3)
     for i, (key, lo, hi, step) in enumerate(LAB):
@@ -430,15 +483,19 @@ def render() -> None:
     st.write(t("rec_intro"))
     runs = _run_models()
     ctl = controls(runs)
-    if ctl.model not in runs:
+    own = own_model()
+    if own:
+        ctl.model = own            # the user's file, instead of the model chosen above
+    elif ctl.model not in runs:
         st.sidebar.caption(describe(ctl.model))
     try:
         _classifier(ctl.model)
     except (zoo.ModelUnavailable, zoo.ModelIntegrityError) as exc:
-        shipped = [n for n in zoo.list_models("classify") if zoo.status(n) == "shipped"]
+        shipped = [n for n in zoo.list_models("classify")
+                   if zoo.status(n) == "shipped" and n != ctl.model]    # the others
         if ctl.model in runs or zoo.get(ctl.model).source != "keras-cache" \
                 or zoo.status(ctl.model) == "cached":
-            st.error(str(exc).splitlines()[0] if str(exc) else t("rec_model_missing"))
+            st.error(user_message(exc).splitlines()[0] if str(exc) else t("rec_model_missing"))
             st.info(t("rec_use_shipped", names=", ".join(shipped)))
             return
         # ImageNet weights: not here, and the app never downloads by itself; the user may
@@ -449,7 +506,7 @@ def render() -> None:
             st.rerun()
         return
     except (CVLibError, OSError, ValueError) as exc:
-        st.error(t("rec_model_error", err=str(exc)))
+        st.error(t("rec_model_error", err=user_message(exc)))
         return
 
     inputs = read_inputs(ctl.source, ctl.model)
@@ -462,7 +519,7 @@ def render() -> None:
         try:
             items.append(_analyse(data, name, ctl.model, ctl.top_k))
         except (CVLibError, ValueError) as exc:
-            items.append(Analysed(name, error=str(exc)))
+            items.append(Analysed(name, error=user_message(exc)))
     for it in items:
         if it.error:
             st.error(it.error)
@@ -485,7 +542,7 @@ def render() -> None:
     try:
         show_why(item, ctl.model)
     except CVLibError as exc:
-        st.error(str(exc))
+        st.error(user_message(exc))
 
 
 render()
