@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cvlib.shutdown import stop_jobs_at_exit
 from ui.handoff import deliver, pending_target
 from ui.i18n import LANGS, resend_translated_choices, t
+from ui.quiet_tf import quiet_tensorflow_startup
 from ui.streamlit_fix import keep_keras_session, require_router
+
+quiet_tensorflow_startup()   # TensorFlow's start-up lines out of the server log; oneDNN on
+stop_jobs_at_exit()   # SIGTERM/Ctrl-C: running jobs end "stopped" with their runs kept
 
 keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.py
 # On a fresh server the first run (of "/" too) is in Streamlit's legacy pages/ mode; the

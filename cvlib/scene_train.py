@@ -450,8 +450,8 @@ class SegmenterJob(BackgroundJob):
     """Train a small U-Net on a few hundred digit scenes in a daemon thread; after every
     epoch its masks for fixed test scenes go into the snapshot (watch them sharpen).
 
-    Same contract as :class:`cvlib.train.TrainingJob`: ``start()`` (raises
-    :class:`cvlib.jobs.JobBusy` while another heavy job runs in this process),
+    Same contract as :class:`cvlib.train.TrainingJob`: ``start()`` (runs now, or waits
+    its turn in the process's :class:`cvlib.jobs.JobQueue`),
     ``snapshot()`` -> :class:`SegmentSnapshot`, ``stop()`` (within a second, keeps the
     weights), ``join()``, ``result`` (:class:`LiveSegmentResult`), ``running``.
 

@@ -42,8 +42,10 @@ class ModelUnavailable(CVLibError):
     """The model's weights are not on this machine (e.g. ImageNet weights offline)."""
 
 
-class ModelIntegrityError(CVLibError):
-    """A weights file does not match the sha256 in the manifest."""
+class ModelIntegrityError(ModelUnavailable):
+    """A weights file does not match the sha256 in the manifest. A kind of
+    :class:`ModelUnavailable` (the model cannot be used here), so a page that offers the
+    other models when one is missing does the same for a damaged one."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def get(name: str) -> ModelEntry:
     try:
         return _REGISTRY[name]
     except KeyError:
-        raise UnknownModel(f"Unknown model {name!r}. Available: {', '.join(list_models())}."
-                           ) from None
+        raise UnknownModel(f"Unknown model {name!r}. Available: {', '.join(list_models())}.",
+                           kind="model_unknown", name=str(name),
+                           available=", ".join(list_models())) from None
 
 
 def manifest_entry(name: str) -> dict:
@@ -132,7 +135,8 @@ def manifest_entry(name: str) -> dict:
     if entry is None:
         raise ModelUnavailable(
             f"{name} has no entry in {models_dir() / 'manifest.json'}: train it with "
-            f"`python -m cvlib train ... --save {name}`.")
+            f"`python -m cvlib train ... --save {name}`.", kind="model_no_manifest",
+            name=name, manifest=str(models_dir() / "manifest.json"))
     return entry
 
 
@@ -159,14 +163,18 @@ def verified_weights_path(name: str) -> Path:
     path = models_dir() / m["file"]
     if not path.exists():
         raise ModelUnavailable(f"{path} is missing. Restore it (git checkout models/) or "
-                               f"retrain it with: {m.get('command', 'python -m cvlib train')}")
+                               f"retrain it with: {m.get('command', 'python -m cvlib train')}",
+                               kind="model_file_missing", path=str(path),
+                               command=m.get("command", "python -m cvlib train"))
     got = sha256_file(path)
     if got != m["sha256"]:
         raise ModelIntegrityError(
             f"{path.name} does not match its sha256 in manifest.json (expected "
             f"{m['sha256'][:12]}…, got {got[:12]}…): the file is damaged or was replaced, so "
             f"it is refused. Restore it (git checkout models/) or retrain it with: "
-            f"{m.get('command', 'python -m cvlib train')}")
+            f"{m.get('command', 'python -m cvlib train')}", kind="model_sha256",
+            file=path.name, expected=m["sha256"][:12], got=got[:12],
+            command=m.get("command", "python -m cvlib train"))
     return path
 
 
@@ -191,7 +199,10 @@ def _load_cached(name: str, sha: str):
             f"{name} needs {e.dataset} weights that are not in the Keras cache "
             f"({keras_models_dir()}) and cannot be downloaded offline. Run "
             f"`python -m cvlib fetch {name}` once while online; meanwhile use "
-            f"{' or '.join(n for n in list_models(e.task) if get(n).source == 'shipped')}.")
+            f"{' or '.join(n for n in list_models(e.task) if get(n).source == 'shipped')}.",
+            kind="model_needs_cache", name=name, dataset=e.dataset,
+            dir=str(keras_models_dir()),
+            shipped=", ".join(n for n in list_models(e.task) if get(n).source == "shipped"))
     return e.loader()
 
 
@@ -225,7 +236,8 @@ def fetch(name: str) -> Path:
         e.loader()
     except Exception as exc:
         raise ModelUnavailable(f"Could not download the weights of {name} ({exc}). "
-                               f"Are you online?") from exc
+                               f"Are you online?", kind="model_download", name=name,
+                               detail=str(exc)) from exc
     return keras_models_dir() / e.cache_file
 
 

@@ -248,8 +248,8 @@ class GanJob(BackgroundJob):
     """Run :func:`fit_gan` in a daemon thread that a page can watch and stop.
 
     Same contract as :class:`cvlib.train.TrainingJob` (both are
-    :class:`cvlib.jobs.BackgroundJob`): ``start()`` (raises :class:`cvlib.jobs.JobBusy`
-    when another heavy job runs in this process), ``snapshot()``, ``stop()`` (returns
+    :class:`cvlib.jobs.BackgroundJob`): ``start()`` (runs now, or waits its turn in the
+    process's :class:`cvlib.jobs.JobQueue`), ``snapshot()``, ``stop()`` (returns
     within a second, keeps the weights), ``join()``, ``result`` (a :class:`GanResult`),
     ``running``.
 

@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from cvlib.jobs import BackgroundJob, StoppedBeforeStart
+from cvlib.jobs import DONE_STATUSES, BackgroundJob, StoppedBeforeStart
 from cvlib.video import analysis  # analysis.analyze, looked up at call time (tests patch it)
 from cvlib.video.analysis import model_task
 
@@ -48,7 +48,8 @@ def sample_clip(kind: str = "moving_digit", seed: int = 0, scale: int | None = N
 
 @dataclass
 class AnalysisSnapshot:
-    """Progress of an :class:`AnalysisJob` (plain data, copied under a lock)."""
+    """Progress of an :class:`AnalysisJob` (plain data, copied under a lock); ``position``
+    and ``starts_in`` as in :class:`cvlib.jobs.JobSnapshot` while the job is queued."""
 
     status: str = "pending"
     done: int = 0
@@ -59,13 +60,15 @@ class AnalysisSnapshot:
     error: str = ""
     reason: str = ""
     stage: str = "decode"
+    position: int = 0
+    starts_in: float | None = None
 
     def copy(self) -> "AnalysisSnapshot":
         return AnalysisSnapshot(**self.__dict__)
 
     @property
     def finished(self) -> bool:
-        return self.status in ("finished", "stopped", "failed")
+        return self.status in DONE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,8 @@ class _Progress:
 class AnalysisJob(BackgroundJob):
     """Decode a clip and analyse every frame in a daemon thread.
 
-    The shared job contract of :class:`cvlib.jobs.BackgroundJob`: ``start()`` (raises
-    ``JobBusy`` while another heavy job runs in this process), ``snapshot()`` (an
+    The shared job contract of :class:`cvlib.jobs.BackgroundJob`: ``start()`` (runs now,
+    or waits its turn in the process's :class:`cvlib.jobs.JobQueue`), ``snapshot()`` (an
     :class:`AnalysisSnapshot` with frames done, frames per second and ETA), ``stop()``
     (returns within a second; the frames analysed so far are kept), ``join()``, ``result``
     (an :class:`AnalysisResult`).

@@ -175,8 +175,8 @@ def test_losses_optimizers_and_rnn_controls():
     assert "h_1 = \\tanh" in all_text(at)
 
 
-def test_remedies_shows_curves_and_busy_message():
-    from cvlib import train
+def test_remedies_shows_curves_and_the_place_in_the_queue():
+    from tests.unit.test_job_queue import busy_server
 
     at = section(learn_page(), "remedies")
     assert len(at.get("plotly_chart")) == 1
@@ -184,18 +184,17 @@ def test_remedies_shows_curves_and_busy_message():
     at.radio(key="rm_metric").set_value("loss").run()
     assert not at.exception
 
-    class Dummy:
-        running = True
-
-    dummy = Dummy()
-    train.acquire_heavy(dummy)           # another heavy job holds the server
-    try:
+    with busy_server():                  # another user's job holds every worker
         at.button(key="rm_start").click().run()
-    finally:
-        train.release_heavy(dummy)
+        assert not at.exception and not at.error
+        job = at.session_state["rm_job"]
+        assert job.snapshot().status == "queued"
+        assert "position 1 · starts in about 1:" in at.progress[0].text
+        assert at.button(key="rm_stop").label == "Leave the queue"
+        at.button(key="rm_stop").click().run()
     assert not at.exception
-    assert any("already running" in e.value for e in at.error)
-    assert "rm_job" not in at.session_state
+    assert job.snapshot().status == "cancelled" and job.result is None
+    assert any("Left the queue" in i.value for i in at.info)
 
 
 def test_settings_survive_switching_sections():

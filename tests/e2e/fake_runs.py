@@ -9,13 +9,15 @@ import numpy as np
 
 
 def fake_run(runs_dir: Path, run_id: str, epochs_done: float, epochs: int = 5,
-             status: str = "finished", train_size: int | None = 500, seed: int = 0) -> str:
+             status: str = "finished", train_size: int | None = 500, seed: int = 0,
+             owner: str | None = None) -> str:
     """A run as cvlib.train leaves it (config, status, history, metrics, predictions on the
-    real MNIST test labels; no weights), with plausible made-up numbers."""
+    real MNIST test labels; no weights), with plausible made-up numbers; ``owner``: the
+    owner key it records (ui.owner.owner_key of a browser's id; None: a shared run)."""
     from cvlib.data import load_dataset
     from cvlib.runs import RunStore
     from cvlib.train import TrainConfig
-    store = RunStore(runs_dir)
+    store = RunStore(runs_dir, owner=owner)
     config = TrainConfig(train_size=train_size, epochs=epochs).to_dict()
     store.create(config, run_id=run_id)
     n = int(np.ceil(epochs_done))

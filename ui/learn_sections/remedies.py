@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from cvlib.learn_remedies import REMEDIES, load_remedies, remedy_config
@@ -49,6 +48,7 @@ def _remedy_job(name: str):
 
 
 def remedies_section() -> None:
+    import pandas as pd  # here, not at the top: the first visit of Learn skips pandas
     st.header(t("learn_rem_title"))
     st.markdown(t("learn_rem_intro"))
     data = _remedies_file()
@@ -113,7 +113,7 @@ def remedy_live() -> None:
         if "rm_show" in ss else list(runs)
     job = ss.get("rm_job")
     snap = job.snapshot() if job is not None else None
-    if snap is not None:
+    if snap is not None and not PANEL.queue_body(snap):   # waiting: its place in the queue
         name = labels.get(ss.get("rm_job_name"), "")
         if snap.status == "failed":
             st.error(t("learn_rem_failed", err=snap.error))
