@@ -3,6 +3,7 @@
 Examples::
 
     python -m cvlib train --dataset mnist --epochs 5 --save mnist_cnn
+    python -m cvlib train --distribute mirrored --batch-size 256   # all GPUs of this machine
     python -m cvlib train --task gan --dataset mnist --epochs 10 --batch-size 128 --save cgan_mnist
     python -m cvlib evaluate --model mnist_cnn
     python -m cvlib bench --images 10000
@@ -29,6 +30,9 @@ def _int_tuple(text: str) -> tuple[int, ...]:
 
 
 def _train(args) -> int:
+    if args.distribute != "none" and args.task != "classify":
+        raise ValueError(f"--distribute trains the classifier (--task classify); got --task "
+                         f"{args.task}. Leave --distribute out for it.")
     if args.task == "gan":
         return _train_gan(args)
     if args.task == "sequence":
@@ -46,14 +50,19 @@ def _train(args) -> int:
         optimizer=args.optimizer, augment=args.augment,
         label_smoothing=args.label_smoothing or 0.0, precision=args.precision,
         early_stopping=args.early_stopping,
-        patience=args.patience, seed=args.seed)
+        patience=args.patience, seed=args.seed, distribute=args.distribute)
     result = fit(config, verbose=args.verbose)
     out = {"dataset": config.dataset, "data_source": result.data_info.source,
            "test_accuracy": round(result.test_accuracy, 4),
            "test_loss": round(result.test_loss, 4), "seconds": round(result.seconds, 1),
            "images_per_second": round(result.images_per_second),
            "params": int(result.model.count_params())}
-    if args.save:
+    if config.distribute != "none":
+        out.update(distribute=config.distribute, replicas=result.replicas, chief=result.chief)
+    if args.save and not result.chief:     # a worker of a cluster: the chief saves
+        from cvlib.train import save_on_worker
+        save_on_worker(result.model)
+    elif args.save:
         path = _save_to_zoo(
             args.save, result.model, result.data_info, result.history,
             allow_subset=args.allow_subset, task="classify",
@@ -278,7 +287,14 @@ def _fetch(args) -> int:
 
 
 def main(argv=None) -> int:
-    from cvlib.train import ARCHS, LR_SCHEDULES, OPTIMIZERS, PRECISIONS, TRAINABLE_DATASETS
+    from cvlib.train import (
+        ARCHS,
+        DISTRIBUTE,
+        LR_SCHEDULES,
+        OPTIMIZERS,
+        PRECISIONS,
+        TRAINABLE_DATASETS,
+    )
 
     ap = argparse.ArgumentParser(prog="python -m cvlib", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -310,6 +326,10 @@ def main(argv=None) -> int:
     t.add_argument("--early-stopping", action="store_true")
     t.add_argument("--patience", type=int, default=2)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--distribute", default="none", choices=DISTRIBUTE,
+                   help="mirrored: all local GPUs (or logical CPUs); multiworker: the "
+                        "machines $TF_CONFIG lists, run the same command on each (the "
+                        "chief, worker 0, saves). --batch-size is the global batch")
     sc = t.add_argument_group("--task segment|detect (digit scenes; cvlib.scene_train)")
     sc.add_argument("--scene-filters", type=_int_tuple, default=(16, 32, 48, 64, 96))
     sc.add_argument("--train-scenes", type=int, default=6000)

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from cvlib.jobs import job_queue
 from cvlib.runs import RunStore
-from cvlib.train import JobBusy, TrainConfig, TrainingJob, current_job, fit, model_from_run
+from cvlib.train import TrainConfig, TrainingJob, current_job, fit, model_from_run
 
 
 def test_fit_on_1000_images_learns_well_above_chance():
@@ -74,20 +75,25 @@ def test_job_stop_returns_within_a_second_and_keeps_weights(tmp_path):
     assert (record.path / "tb" / "train").exists()    # TensorBoard logs
 
 
-def test_second_job_is_refused_while_one_runs():
+def test_second_job_waits_its_turn_and_starts_by_itself():
+    queue = job_queue()
+    workers = queue.workers
+    queue.set_workers(1)                        # as on a 2-core server
     job = TrainingJob(TrainConfig(epochs=20, train_size=20000)).start()
+    job2 = None
     try:
         _wait_for_batches(job, n=1)
         assert current_job() is job
-        with pytest.raises(JobBusy, match="already running"):
-            TrainingJob(TrainConfig(train_size=500, epochs=1)).start()
+        job2 = TrainingJob(TrainConfig(train_size=500, epochs=1)).start()
+        s = job2.snapshot()
+        assert (s.status, s.position, job2.running) == ("queued", 1, True)
         assert job.running                      # the first one lost nothing
     finally:
         job.stop()
         job.join(30)
+        queue.set_workers(workers)
+    assert job2.join(60) and job2.snapshot().status == "finished"   # started when job ended
     assert current_job() is None
-    job2 = TrainingJob(TrainConfig(train_size=500, epochs=1)).start()   # free again
-    assert job2.join(60) and job2.snapshot().status == "finished"
 
 
 def test_finished_job_writes_the_whole_run(tmp_path):
