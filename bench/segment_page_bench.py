@@ -17,6 +17,7 @@ Figures (JSON lines):
                     same scenes when it is shipped
 
 Run: CVLIB_DATA_DIR=../shared/data python bench/segment_page_bench.py [--repeats 10]
+     [--scenes 20] [--weak-only]
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--scenes", type=int, default=20)
+    ap.add_argument("--weak-only", action="store_true", help="only the weak_digits figure")
     args = ap.parse_args()
+    if args.weak_only:
+        weak_digits(args)
+        return
     from cvlib import classical
     photo = np.asarray(Image.fromarray(classical.sample_photo("astronaut")).resize((640, 480)))
 
@@ -90,6 +95,11 @@ def main() -> None:
                       "predict_p50_ms": p(predict, 50),
                       "ratio": round(p(predict, 50) / p(ours, 50), 2)}))
 
+    weak_digits(args)
+
+
+def weak_digits(args) -> None:
+    """The weak_digits figure (see the module docstring)."""
     from cvlib import zoo
     from cvlib.weak import evaluate_digit_scenes, mask_iou
     r = evaluate_digit_scenes(args.scenes, seed=0)

@@ -148,7 +148,10 @@ def classify_regions(labels, ink, probs, classifier, background: int = 0) -> np.
         return labels.astype(np.int32)
     crops = []
     for r, sl in objects:
-        crop = np.pad(np.where(regions[sl] == r, ink[sl], 0.0), 4)
+        crop = np.where(regions[sl] == r, ink[sl], 0.0)
+        # a margin of paper wider than the ring preprocess_digit reads the paper from
+        # (1/20 of the side): without it a big object's own ink is taken for paper
+        crop = np.pad(crop, max(4, max(crop.shape) // 8))
         crops.append(preprocess_digit(Image.fromarray(
             np.round(crop * 255).astype(np.uint8))).x)
     p_clf = classifier.predict_probs(np.stack(crops))           # [n, K - 1]
@@ -162,13 +165,22 @@ def classify_regions(labels, ink, probs, classifier, background: int = 0) -> np.
     return out
 
 
-def refine_objects(image, labels, probs, classifier=None, window: int = 11) -> np.ndarray:
-    """:func:`refine_edges`, then :func:`classify_regions` when a classifier is given.
+def refine_objects(image, labels, probs, classifier=None, window: int = 11,
+                   edges: bool = True) -> np.ndarray:
+    """:func:`refine_edges` (when ``edges``), then :func:`classify_regions` when a
+    classifier is given.
 
     ``window`` is for a 128-pixel picture and grows with the picture's longer side.
-    Returns int32 [H, W].
+    ``edges=False`` is for a mask upsampled from the network's resolution: its edge is then
+    a blur several pixels wide, not the one-pixel band the two-colour model mends (a
+    280-pixel drawing refined that way lost pieces of its strokes), so only the classes
+    are decided. Returns int32 [H, W].
     """
     h, w = np.asarray(labels).shape
+    if not edges:
+        ink = (np.asarray(labels) != 0).astype(np.float32)
+        return (classify_regions(labels, ink, probs, classifier) if classifier is not None
+                else np.asarray(labels, np.int32))
     window = max(3, int(round(window * max(h, w) / 128)) | 1)
     out, ink = refine_edges(image, labels, window=window)
     if classifier is not None:

@@ -39,6 +39,7 @@ from PIL import Image
 from cvlib import CVLibError
 from cvlib.predictor import Predictor, Segmentation
 from cvlib.scenes import SEGMENT_CLASS_NAMES
+from cvlib.validation import number_array
 
 DEFAULT_MODEL = "digit_segmenter"
 # Segmenters of the registry with a predictor of their own: name -> "module:Class".
@@ -69,7 +70,7 @@ def to_rgb_array(image) -> np.ndarray:
             raise ValueError(f"image is empty ({image.width}x{image.height} pixels); give a "
                              f"picture of at least 1x1 pixels.")
         return np.asarray(image.convert("RGB"))
-    a = np.asarray(image)
+    a = number_array(image)
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (3, 4)):
@@ -179,8 +180,9 @@ class Segmenter(Predictor):
         probs = probs / np.maximum(probs.sum(-1, keepdims=True), 1e-12)
         if self.refine:
             from cvlib.refine import refine_objects
+            # edges only where the mask is at the network's resolution or finer
             mask = refine_objects(prepared["rgb"], refine_regions(probs), probs,
-                                  self.region_classifier)
+                                  self.region_classifier, edges=max(H, W) <= self.size)
         else:
             mask = probs.argmax(-1).astype(np.int32)
         return Segmentation(mask=mask, probs=probs, class_names=list(self.class_names))
@@ -277,8 +279,9 @@ def check_mask(mask, shape=None, num_classes: int | None = None, name: str = "ma
     Raises:
         ValueError: wrong number of dimensions, wrong size, non-integer values or class
             values the model does not have (the message names the expected ones).
+        TypeError: not an array of numbers (text, None, objects, complex numbers).
     """
-    a = np.asarray(mask)
+    a = number_array(mask, name, "a label map: an array of class indices [H, W]")
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim != 2:

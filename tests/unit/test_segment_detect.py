@@ -222,16 +222,31 @@ def test_shipped_segmenter_on_50_test_scenes(scenes):
     assert zoo.manifest_entry("digit_segmenter")["size_bytes"] <= 10 * 1024 * 1024
 
 
+def test_a_7_drawn_in_the_browser_is_a_7():
+    """The Segment page's canvas (280x280, saved from Chromium by the browser test's
+    mouse strokes): the mask is upsampled from the network's 128 pixels, so only the
+    classes are refined. Found on real input: the region classifier once read it as "1"
+    (the object filled its crop, and the crop's edge was taken for paper)."""
+    from pathlib import Path
+
+    import cvlib
+    _shipped("digit_segmenter")
+    data = (Path(__file__).parent.parent / "fixtures" / "drawn7_browser.png").read_bytes()
+    mask = cvlib.load("segment", "digit_segmenter")(data).mask
+    ink = mask[mask > 0]
+    assert ink.size > 5000 and np.bincount(ink, minlength=11).argmax() == 8   # class 8 = "7"
+
+
 def test_refinement_sharpens_edges_and_names_each_digit():
     """A real MNIST test digit pasted the way the scenes are, with a mask one pixel too
     fat and segmenter probabilities that favour the wrong digit: the edge comes back to
     the ink (alpha 0.5, the scenes' labelling rule) and the classifier names the digit."""
     from PIL import Image
+    from scipy import ndimage as ndi
 
     from cvlib.data import load_dataset
     from cvlib.recognize import Classifier
     from cvlib.refine import refine_objects
-    from scipy import ndimage as ndi
     _shipped("mnist_cnn")
     x, y, _ = load_dataset("mnist", "test")
     digit, label = x[0], int(y[0])                        # a 7
