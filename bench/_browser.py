@@ -33,7 +33,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, extra_args=(), env=None):
+    def __init__(self, extra_args=(), env=None, root: Path = ROOT):
+        """`streamlit run app.py` of the tree ``root`` (this repository unless told)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.runs_dir = Path(tempfile.mkdtemp()) / "runs"
@@ -43,7 +44,7 @@ class Server:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", *extra_args],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_healthy(self, timeout=60) -> float:
         deadline = time.time() + timeout

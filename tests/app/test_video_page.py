@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from cvlib import zoo
 from tests.app.helpers import open_page, texts
+from tests.app.test_home_train import _fresh_process
 
 
 def video_page(lang: str = "en", **state) -> AppTest:
@@ -27,14 +28,14 @@ def test_sample_clip_timeline_job_and_downloads():
     at.run()
     assert not at.exception, at.exception
     assert job.snapshot().status == "finished" and len(job.result.records) == 20
-    assert len(at.get("plotly_chart")) >= 2              # timeline + motion energy
+    assert len(at.get("plotly_chart")) == 1   # the timeline; the motion tab runs when opened
     assert len(at.get("download_button")) == 2           # CSV + annotated MP4
     at.select_slider(key="vid_scrub").set_value(7).run()
     assert not at.exception and at.select_slider(key="vid_scrub").value == 7
 
 
 def test_motion_tab_and_frame_pair():
-    at = video_page(vid_sample="digit_scene")
+    at = video_page(vid_sample="digit_scene", vid_tab="Motion")    # only the open tab runs
     assert "40 frames · 128×128 px" in texts(at)
     at.slider(key="vid_pair").set_value(10).run()
     assert not at.exception
@@ -45,10 +46,18 @@ def test_motion_tab_and_frame_pair():
                    reason="digit_motion is not shipped: python -m cvlib train --task sequence "
                           "--save digit_motion")
 def test_sequence_model_section():
-    at = video_page()
+    at = video_page(vid_tab="Sequence model (RNN)")
     metrics = at.get("metric")
     assert [m.label for m in metrics] == ["Direction at the first frame", "Digit"]
     assert "Why one frame is not enough" in texts(at)
+
+
+def test_first_visit_imports_no_tensorflow():
+    """Only the open tab runs: the sequence model, and with it TensorFlow, loads when its
+    tab is opened, not on the page's first visit (issue 14, bench/first_answer.py)."""
+    steps = ("at.switch_page('pages/video.py').run()\n"
+             "assert any('Press Analyse' in i.value for i in at.info), 'no timeline tab'")
+    assert _fresh_process(steps) == [False, False]
 
 
 def test_chinese_and_empty_upload():

@@ -10,7 +10,6 @@ import re
 from dataclasses import asdict
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cvlib import learn
@@ -218,6 +217,7 @@ def _chain(lhs: str, *steps: str) -> str:
 
 def _bp_explain(tr: learn.Trace, step: int) -> None:
     """The formulas of the current step, with the numbers filled in."""
+    import pandas as pd  # here, not at the top: the first visit of Learn skips pandas
     net = tr.net
     f, g = ACT_SYMBOL[net.hidden], ACT_SYMBOL[net.output]
     x, w1, b1 = net.x, np.asarray(net.w1), net.b1
@@ -311,6 +311,7 @@ def _bp_explain(tr: learn.Trace, step: int) -> None:
 
 
 def _bp_check(net: learn.TinyNet) -> None:
+    import pandas as pd  # here, not at the top: the first visit of Learn skips pandas
     st.subheader(t("learn_check_title"))
     st.markdown(t("learn_check_intro"))
     fields = tuple(asdict(net).values())

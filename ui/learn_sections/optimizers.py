@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cvlib import learn
@@ -36,6 +35,7 @@ def _surface_grid(surface: str) -> tuple:
 
 
 def optimizers_section() -> None:
+    import pandas as pd  # here, not at the top: the first visit of Learn skips pandas
     st.header(t("learn_opt_title"))
     st.markdown(t("learn_opt_intro"))
     c = st.columns([1, 1.4, 1])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from cvlib import learn
@@ -30,6 +29,7 @@ def _parse_sequence(text: str) -> list[float]:
 
 
 def rnn_section() -> None:
+    import pandas as pd  # here, not at the top: the first visit of Learn skips pandas
     st.header(t("learn_rnn_title"))
     st.markdown(t("learn_rnn_intro"))
     c = st.columns([2, 1, 1, 1])
