@@ -106,7 +106,7 @@ n_val = int(round(len(order) * VALIDATION_SPLIT))
 x_train, y_train = x[order[n_val:]][..., None], y[order[n_val:]]
 validation = (x[order[:n_val]][..., None], y[order[:n_val]]) if n_val else None
 x_test = x_test[..., None]
-
+{label_lines}
 # The model: it takes uint8-range images [N, 28, 28, 1] and rescales them itself.
 model = keras.Sequential([
     keras.Input((28, 28, 1)),
@@ -120,7 +120,7 @@ model.summary()
 steps = -(-len(x_train) // BATCH_SIZE) * EPOCHS
 learning_rate = {lr_expr}
 model.compile(optimizer={optimizer_expr},
-              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+              loss={loss_expr}, metrics=["accuracy"])
 callbacks = [{callbacks}]
 model.fit(x_train, y_train, batch_size=BATCH_SIZE, epochs=EPOCHS,
           validation_data=validation, callbacks=callbacks, verbose=2)
@@ -147,8 +147,8 @@ def keras_script(config: TrainConfig, title: str = "", data: dict | None = None)
         ValueError: settings the script cannot reproduce.
     """
     unsupported = [f"{name}={value!r}" for name, value, plain in (
-        ("arch", config.arch, "cnn"), ("label_smoothing", config.label_smoothing, 0.0),
-        ("precision", config.precision, "float32")) if value != plain]
+        ("arch", config.arch, "cnn"), ("precision", config.precision, "float32"))
+        if value != plain]
     if unsupported:
         raise ValueError("copy-as-code writes the worked-example CNN only; it does not "
                          f"cover {', '.join(unsupported)}.")
@@ -190,6 +190,15 @@ def keras_script(config: TrainConfig, title: str = "", data: dict | None = None)
     if config.early_stopping:
         callbacks = (f"keras.callbacks.EarlyStopping(monitor=\"val_loss\", "
                      f"patience={config.patience}, restore_best_weights=True)")
+    loss_expr, label_lines = '"sparse_categorical_crossentropy"', ""
+    if config.label_smoothing:
+        loss_expr = (f"keras.losses.CategoricalCrossentropy("
+                     f"label_smoothing={config.label_smoothing!r})")
+        label_lines = (
+            "# Label smoothing: Keras smooths one-hot targets (CategoricalCrossentropy).\n"
+            "y_train, y_test = (keras.utils.to_categorical(y, 10) for y in (y_train, y_test))\n"
+            "if validation:\n"
+            "    validation = (validation[0], keras.utils.to_categorical(validation[1], 10))\n")
     data = data or {}
     return _TEMPLATE.format(
         data_source=data.get("data_source") or "CVLIB_DATA_DIR",
@@ -200,4 +209,5 @@ def keras_script(config: TrainConfig, title: str = "", data: dict | None = None)
         epochs=config.epochs, batch_size=config.batch_size,
         learning_rate=config.learning_rate, seed=config.seed, aug_layers=aug,
         conv_layers="".join(conv), dense=config.dense, reg=reg, dropout_layer=dropout,
-        lr_expr=lr_expr, optimizer_expr=optimizer_expr, callbacks=callbacks)
+        lr_expr=lr_expr, optimizer_expr=optimizer_expr, callbacks=callbacks,
+        loss_expr=loss_expr, label_lines=label_lines)

@@ -24,7 +24,7 @@ from cvlib import CVLibError
 from cvlib.codegen import keras_script
 from cvlib.data import CLASS_NAMES, DatasetUnavailable, load_dataset
 from cvlib.export import run_model_bytes
-from cvlib.runs import RunNotFound, RunStore, history_to_csv
+from cvlib.runs import RunNotFound, RunNotYours, RunStore, history_to_csv, runs_dir
 from cvlib.train import (
     BATCH_SIZE_CHOICES,
     FILTER_CHOICES,
@@ -32,6 +32,7 @@ from cvlib.train import (
     LIVE_DATASETS,
     LIVE_OPTIMIZERS,
     LIVE_SCHEDULES,
+    PAGE_RECIPE,
     TrainConfig,
     TrainingJob,
 )
@@ -40,6 +41,8 @@ from ui.downloads import CSV_MIME, csv_bytes
 from ui.handoff import open_in
 from ui.i18n import t, translated
 from ui.job_panel import JobPanel
+from ui.models import user_message
+from ui.owner import owner_label, run_store, teacher_panel, teacher_view
 from ui.state import keep_settings
 
 BATCH_SIZES = list(BATCH_SIZE_CHOICES)
@@ -63,7 +66,8 @@ def _summary(filters: tuple, dense: int, dropout: float, batchnorm: bool) -> tup
 
 
 def _store() -> RunStore:
-    return RunStore()
+    # this browser's runs (ui/owner.py), or every run in the teacher view
+    return run_store()
 
 
 # --- controls -----------------------------------------------------------------------
@@ -85,8 +89,8 @@ def controls() -> Controls:
         facts = _dataset_facts(dataset)
     except DatasetUnavailable as exc:
         # here, in the data section, only: the results and the runs table stay shown
-        sb.error(str(exc), icon=":material/cloud_off:")
-        return Controls(None, "", False, str(exc))
+        sb.error(user_message(exc), icon=":material/cloud_off:")
+        return Controls(None, "", False, user_message(exc))
     n_avail = facts["n"]
     default_size = min(n_avail, 60000)
     train_size = sb.select_slider(
@@ -110,18 +114,24 @@ def controls() -> Controls:
     l2 = sb.select_slider(t("l2"), reg_options, value=0.0, key="tr_l2", format_func=_fmt_reg)
 
     sb.subheader(t("sec_training"))
-    epochs = sb.slider(t("epochs"), 1, 30, 5, key="tr_epochs")
+    epochs = sb.slider(t("epochs"), 1, 30, PAGE_RECIPE["epochs"], key="tr_epochs")
     n_train = train_size - int(round(train_size * val_split))
     batch_options = [b for b in BATCH_SIZES if b <= n_train] or [BATCH_SIZES[0]]
     batch_size = sb.select_slider(t("batch_size"), batch_options,
-                                  value=64 if 64 in batch_options else batch_options[-1],
+                                  value=PAGE_RECIPE["batch_size"] if PAGE_RECIPE["batch_size"]
+                                  in batch_options else batch_options[-1],
                                   key="tr_batch")
-    lr = sb.select_slider(t("learning_rate"), LEARNING_RATES, value=1e-3, key="tr_lr",
+    lr = sb.select_slider(t("learning_rate"), LEARNING_RATES,
+                          value=PAGE_RECIPE["learning_rate"], key="tr_lr",
                           format_func=lambda v: f"{v:g}")
     optimizer = sb.selectbox(t("optimizer"), list(LIVE_OPTIMIZERS),
                              key=translated("tr_opt"), format_func=lambda o: t(f"opt_{o}"))
     schedule = sb.radio(t("lr_schedule"), list(LIVE_SCHEDULES), key="tr_sched",
-                        format_func=lambda s: t(f"sched_{s}"), horizontal=True)
+                        format_func=lambda s: t(f"sched_{s}"), horizontal=True,
+                        index=LIVE_SCHEDULES.index(PAGE_RECIPE["lr_schedule"]))
+    smoothing = sb.select_slider(t("label_smoothing"), [0.0, 0.05, 0.1, 0.2, 0.3],
+                                 value=PAGE_RECIPE["label_smoothing"], key="tr_smooth",
+                                 help=t("label_smoothing_help"))
     augment = sb.checkbox(t("augment"), key="tr_aug")
     early = sb.checkbox(t("early_stopping"), key="tr_early", disabled=val_split == 0)
     patience = sb.slider(t("patience"), 1, 10, 2, key="tr_patience",
@@ -133,7 +143,8 @@ def controls() -> Controls:
             dropout=float(dropout), batchnorm=batchnorm, l1=float(l1), l2=float(l2),
             epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(lr),
             lr_schedule=schedule, optimizer=optimizer, augment=augment,
-            early_stopping=bool(early and val_split > 0), patience=int(patience))
+            label_smoothing=float(smoothing), early_stopping=bool(early and val_split > 0),
+            patience=int(patience))
     except (ValueError, TypeError) as exc:
         return Controls(None, str(exc), facts["subset"], "")
     return Controls(config, "", facts["subset"], "")
@@ -205,6 +216,8 @@ def show_results(store: RunStore, runs: list) -> None:
     if record.status.get("status") == "running":
         st.info(t("status_running"))
         return
+    if record.status.get("status") == "interrupted":
+        st.warning(t("run_interrupted"), icon=":material/power_off:")
     cols = st.columns(4)
     if "test_accuracy" in m:
         cols[0].metric(t("test_accuracy"), f"{m['test_accuracy']:.2%}")
@@ -224,7 +237,10 @@ def show_results(store: RunStore, runs: list) -> None:
         show_mistakes(record, probs, labels, names)
     show_downloads(record)
     show_code(record)
-    delete_button(store, run_id)
+    if store.can_delete(record):
+        delete_button(store, run_id)
+    else:
+        st.caption(t("run_shared_note"))
 
 
 def delete_button(store: RunStore, run_id: str) -> None:
@@ -247,6 +263,8 @@ def _delete(store: RunStore, run_id: str) -> None:
     try:
         store.delete(run_id)
         st.session_state["train_notice"] = ("success", t("deleted", run=run_id))
+    except RunNotYours:
+        st.session_state["train_notice"] = ("error", t("run_not_yours", run=run_id))
     except RunNotFound:
         pass
 
@@ -414,7 +432,9 @@ def _run_label(r) -> str:
 
 def runs_table(runs: list) -> None:
     st.header(t("runs_title"))
-    st.caption(t("runs_folder", path=str(_store().root)))
+    teacher = teacher_view()
+    st.caption(t("runs_scope_teacher" if teacher else "runs_scope") + " " +
+               t("runs_folder", path=str(runs_dir())))
     rows = []
     for r in runs:
         c = r.config
@@ -427,6 +447,7 @@ def runs_table(runs: list) -> None:
         acc, secs = r.metrics.get("test_accuracy"), r.metrics.get("seconds")
         rows.append({
             t("col_run"): r.run_id,
+            **({t("col_owner"): owner_label(r)} if teacher else {}),
             t("col_status"): t(f"status_{status}") if status in RUN_STATUSES else "?",
             # text, not "all" mixed with numbers: one type per column (Arrow)
             t("col_data"): f"{_ds_name(c)} · {_size_text(c)}",
@@ -449,7 +470,7 @@ def runs_table(runs: list) -> None:
                                     help=t("col_setup_help"))})
 
 
-RUN_STATUSES = ("running", "stopped", "finished", "failed")
+RUN_STATUSES = ("running", "stopped", "finished", "failed", "interrupted")
 
 
 # --- page ---------------------------------------------------------------------------
@@ -463,7 +484,8 @@ def render() -> None:
         st.warning(t("subset_banner", name=t(f"ds_{st.session_state.get('tr_dataset', 'mnist')}")),
                    icon=":material/cloud_off:")
     config = ctl.config
-    PANEL.buttons(None if config is None else lambda: TrainingJob(config, store=_store()))
+    store = _store()      # this browser's store: new runs record it as their owner
+    PANEL.buttons(None if config is None else lambda: TrainingJob(config, store=store))
     if ctl.error:
         st.error(ctl.error)
     PANEL.progress(t("live_title"))
@@ -478,16 +500,17 @@ def render() -> None:
                                                      t("col_output"), t("col_params")]),
                          hide_index=True, width="stretch")
 
-    store = _store()
     runs = store.list()
     if not runs:
         st.info(t("runs_empty"))
+        teacher_panel()
         return
     try:
         show_results(store, runs)
     except (CVLibError, OSError) as exc:
-        st.error(str(exc))
+        st.error(user_message(exc))
     runs_table(store.list())
+    teacher_panel()
 
 
 render()

@@ -72,7 +72,7 @@ def test_settings_survive_a_visit_to_another_page(app, page):
     page.goto(app.url + "/train")
     wait_ready(page)
     page.get_by_text("Train a CNN").first.wait_for()
-    assert slider_value(page, "Epochs") == 5
+    assert slider_value(page, "Epochs") == 1          # the page recipe (PAGE_RECIPE)
     move_slider_to(page, "Epochs", 8)
     assert slider_value(page, "Epochs") == 8
     nav(page, "Recognize")

@@ -83,7 +83,7 @@ def test_tiny_training_shows_curves_and_accuracy(app, page):
     page.goto(app.url + "/train")
     wait_ready(page)
     set_slider(page, "Training images", "Home")      # 500 images
-    set_slider(page, "Epochs", "ArrowRight")         # 5 -> 6 epochs
+    set_slider(page, "Epochs", "ArrowRight")         # 1 -> 2 epochs
     page.get_by_role("button", name="Start training").click()
     # Live: progress text with images/s appears while it trains.
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
@@ -115,7 +115,8 @@ def test_tiny_training_shows_curves_and_accuracy(app, page):
 def test_stop_during_long_run(app, page):
     page.goto(app.url + "/train")
     wait_ready(page)
-    set_slider(page, "Training images", "End")       # all images, 5 epochs: ~a minute
+    set_slider(page, "Training images", "End")       # all images,
+    set_slider(page, "Epochs", "End")                # 30 epochs: minutes
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     time.sleep(1.5)

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from cvlib.codegen import keras_script
-from cvlib.train import TrainConfig
+from cvlib.train import PAGE_RECIPE, TrainConfig
 from tests.conftest import ROOT, skip_or_fail
 
 
@@ -17,7 +17,8 @@ from tests.conftest import ROOT, skip_or_fail
     {}, {"batchnorm": True, "dropout": 0.3, "l1": 1e-5, "l2": 1e-4},
     {"augment": True, "early_stopping": True, "lr_schedule": "cosine", "optimizer": "rmsprop"},
     {"dataset": "fashion_mnist", "optimizer": "sgd"}, {"optimizer": "momentum"},
-    {"optimizer": "nesterov", "lr_schedule": "warmup_cosine"},
+    {"optimizer": "nesterov", "lr_schedule": "warmup_cosine"}, {"label_smoothing": 0.1},
+    PAGE_RECIPE,
 ])
 def test_generated_script_is_valid_python(kwargs):
     code = keras_script(TrainConfig(**kwargs))
@@ -26,7 +27,7 @@ def test_generated_script_is_valid_python(kwargs):
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"dataset": "cifar10", "arch": "resnet9"}, {"label_smoothing": 0.1},
+    {"dataset": "cifar10", "arch": "resnet9"},
 ])
 def test_generated_script_refuses_what_it_cannot_write(kwargs):
     with pytest.raises(ValueError, match="worked-example CNN only"):
@@ -37,7 +38,9 @@ def test_generated_script_runs_as_is(tmp_path):
     if not os.environ.get("CVLIB_DATA_DIR"):
         skip_or_fail("the generated script reads CVLIB_DATA_DIR or downloads; tests never download")
     script = tmp_path / "train.py"
-    script.write_text(keras_script(TrainConfig(train_size=500, epochs=1, dropout=0.2)))
+    # the Train page's recipe (label smoothing: one-hot targets in the script)
+    script.write_text(keras_script(TrainConfig(**{**PAGE_RECIPE, "train_size": 500,
+                                                  "dropout": 0.2})))
     env = {**os.environ, "CVLIB_DATA_DIR": os.path.abspath(os.environ["CVLIB_DATA_DIR"])}
     out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300, env=env)
