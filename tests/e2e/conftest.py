@@ -127,6 +127,12 @@ def wait_ready(page, timeout: float = 60_000):
     page.wait_for_selector(READY, timeout=timeout)
 
 
+def MAIN(page):  # noqa: N802 - reads like a selector
+    """The page's main area (not the sidebar, where e.g. Recognize has its own-model
+    uploader): ``MAIN(page).locator('input[type="file"]')`` is the picture uploader."""
+    return page.locator('[data-testid="stMain"]')
+
+
 def screenshot(page, name: str):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import screenshot, wait_ready
+from tests.e2e.conftest import MAIN, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -72,9 +72,9 @@ def test_chinese_page_has_no_known_english(app, page, name, tmp_path):
     if ready:
         _wait(page, ready)
     if name == "recognize":
-        page.get_by_text("上传", exact=True).first.click()
+        MAIN(page).get_by_text("上传", exact=True).first.click()
         wait_ready(page)
-        page.locator('input[type="file"]').set_input_files(_files(tmp_path))
+        MAIN(page).locator('input[type="file"]').set_input_files(_files(tmp_path))
         _wait(page, "不是 CV Lab 能读取的图像")            # the decode error, in Chinese
         _wait(page, "内容相同")                            # the duplicate, left out
         screenshot(page, "lang_recognize_zh_upload")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import draw_seven, screenshot, wait_ready
+from tests.e2e.conftest import MAIN, draw_seven, screenshot, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +47,11 @@ def a_photo(tmp_path) -> str:
 
 def test_upload_shows_topk_chart_and_grad_cam(app, page, tmp_path):
     open_page(app, page)
-    page.get_by_text("Upload", exact=True).first.click()
+    MAIN(page).get_by_text("Upload", exact=True).first.click()
     page.get_by_text("Upload one or more images").first.wait_for()
     # a digit for the digit model (a photo has no ink stroke for it to read: it says so
     # instead of answering); the same upload then goes to the photo model
-    page.locator('input[type="file"]').set_input_files(a_digit(tmp_path))
+    MAIN(page).locator('input[type="file"]').set_input_files(a_digit(tmp_path))
     try:
         page.get_by_text("Grad-CAM on the original").first.wait_for(timeout=90_000)
     finally:
@@ -79,11 +79,11 @@ def test_upload_shows_topk_chart_and_grad_cam(app, page, tmp_path):
 
 def test_broken_upload_is_one_plain_error(app, page, tmp_path):
     open_page(app, page)
-    page.get_by_text("Upload", exact=True).first.click()
+    MAIN(page).get_by_text("Upload", exact=True).first.click()
     page.get_by_text("Upload one or more images").first.wait_for()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    page.locator('input[type="file"]').set_input_files(str(bad))
+    MAIN(page).locator('input[type="file"]').set_input_files(str(bad))
     page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
     text = page.locator('[data-testid="stAlertContentError"]').first.inner_text()
     assert "broken.png" in text and "Traceback" not in page.content()
