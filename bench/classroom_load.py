@@ -22,6 +22,10 @@ errors: error boxes or exceptions on a page, Playwright timeouts, HTTP errors, w
 failures and exceptions, tracebacks in the server log; at the end the runs folder must hold
 no run still "running" (every queued training finished, stopped or cancelled).
 
+``--url URL --runs-dir DIR`` drives a server that is already running instead (for example
+the nginx of ``deploy/run_cluster.py`` in front of several app processes, which share DIR):
+nothing is started or stopped, and the server's RSS and log are not read.
+
 Run (slow on 2 cores; give it the machine):
     CVLIB_DATA_DIR=../shared/data CHROMIUM_PATH=/usr/bin/chromium nice -n 10 \\
         python bench/classroom_load.py --users 8 --light 30 --json /tmp/classroom.json
@@ -113,6 +117,26 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log.close()
+
+
+class External:
+    """A server that runs already (``--url``): the same interface as :class:`Server`,
+    without starting, stopping, RSS or log."""
+
+    def __init__(self, url: str, runs_dir: Path):
+        self.url, self.runs_dir, self.rss = url.rstrip("/"), runs_dir, []
+
+    wait_healthy = Server.wait_healthy
+    log_path = Path(os.devnull)
+
+    def sample_rss(self) -> None:
+        return None
+
+    def tracebacks(self) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        return None
 
 
 # --- light sessions (threads) ------------------------------------------------------------------
@@ -453,14 +477,20 @@ def main() -> None:
     ap.add_argument("--job-timeout", type=float, default=Limits.ms / 1000,
                     help="seconds a user waits for its page or job before giving up")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--url", default=None, help="drive this running server (e.g. a proxy)")
+    ap.add_argument("--runs-dir", type=Path, default=None,
+                    help="with --url: the runs folder that server writes")
     args = ap.parse_args()
+    if bool(args.url) != bool(args.runs_dir):
+        ap.error("--url and --runs-dir go together")
     Limits.ms = int(args.job_timeout * 1000)
     roles = args.roles.split(",")
     # `timeout` or Ctrl-C: still stop the server and the browsers
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     tmp = Path(tempfile.mkdtemp(prefix="classroom-"))
-    server = Server(tmp / "runs", args.workers, tmp / "server.log")
+    server = External(args.url, args.runs_dir) if args.url else \
+        Server(tmp / "runs", args.workers, tmp / "server.log")
     samples, stop = Samples(), threading.Event()
     users = [User(i, roles[i % len(roles)], tmp) for i in range(args.users)]
     try:
@@ -489,7 +519,7 @@ def main() -> None:
     starts = [u.events["start"] for u in heavy if "start" in u.events]
     dones = [u.events.get("done", t_end) for u in heavy if "start" in u.events]
     t_h0, t_h1 = (min(starts), max(dones)) if starts else (t_users, t_end)
-    statuses = run_statuses(tmp / "runs")
+    statuses = run_statuses(server.runs_dir)
     trained = [u.detail.get("run") for u in users if u.detail.get("run")]
     figures = {
         "users": args.users, "light_sessions": args.light, "workers": args.workers,

@@ -197,6 +197,26 @@ def test_a_run_finished_in_one_process_is_listed_by_the_other(cluster, page):
             re.compile("^" + RUN), timeout=60_000)
 
 
+def test_the_classroom_load_script_runs_through_the_proxy(cluster, tmp_path):
+    """bench/classroom_load.py through nginx, scaled down (2 browser users: one trains,
+    one recognises; 4 light sessions): no errors, each user gets its own result, the
+    training's run is finished in the shared folder, nothing is left running."""
+    import json
+    out = tmp_path / "load.json"
+    proc = subprocess.run(
+        [sys.executable, "bench/classroom_load.py", "--url", cluster.url,
+         "--runs-dir", str(cluster.runs_dir), "--users", "2", "--light", "4",
+         "--baseline", "2", "--ws-every", "3", "--roles", "train,recognize",
+         "--job-timeout", "240", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=420)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    figures = json.loads(out.read_text())
+    assert figures["users_ok"] == 2, figures["per_user"]
+    assert figures["user_errors"] == 0 and figures["light_errors"] == 0, figures
+    assert figures["train_results_isolated"] and figures["runs_still_running"] == 0
+    assert "finished" in figures["runs"].values()
+
+
 def test_sigterm_to_the_launcher_stops_nginx_and_every_app(cluster):
     # last in this file: the cluster is gone afterwards
     cluster.proc.send_signal(signal.SIGTERM)
