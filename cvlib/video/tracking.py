@@ -48,14 +48,29 @@ def iou(a, b) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def predicted_box(t: Track, f: int) -> tuple:
+    """Where track ``t`` should be at frame ``f``: its last box moved at the velocity of
+    its last two observations (pixels per frame), the constant-velocity motion model of
+    SORT (A. Bewley et al., "Simple Online and Realtime Tracking", ICIP 2016), without
+    the Kalman filter. A track seen once stays where it was."""
+    last = np.asarray(t.boxes[-1], np.float64)
+    if len(t.frames) < 2 or f <= t.frames[-1]:
+        return tuple(last)
+    gap = t.frames[-1] - t.frames[-2]
+    v = (last - np.asarray(t.boxes[-2], np.float64)) / max(gap, 1)
+    return tuple(last + v * (f - t.frames[-1]))
+
+
 def track(detections: Iterable, iou_threshold: float = 0.3, max_missed: int = 5,
           match_labels: bool = False, frame_indices: Iterable[int] | None = None
           ) -> list[Track]:
     """Follow detections across frames with a greedy IoU tracker.
 
     Each frame's detections are matched to the live tracks in order of decreasing IoU with
-    each track's last box (a pair needs IoU >= ``iou_threshold``); unmatched detections
-    start new tracks; a track not matched for more than ``max_missed`` frames ends.
+    where each track should be now (:func:`predicted_box`: its last box moved at its last
+    velocity, so an object the detector missed for a few frames keeps its id although it
+    moved on); a pair needs IoU >= ``iou_threshold``. Unmatched detections start new
+    tracks; a track not matched for more than ``max_missed`` frames ends.
 
     Args:
         detections: per frame, a list of :class:`Detection` (or a FrameRecord list from
@@ -84,7 +99,8 @@ def track(detections: Iterable, iou_threshold: float = 0.3, max_missed: int = 5,
         dets = [d if isinstance(d, Detection) else Detection(tuple(map(float, d[0])),
                                                              int(d[1]), float(d[2]))
                 for d in dets]
-        pairs = sorted(((iou(t.boxes[-1], d.box), ti, di) for ti, t in enumerate(live)
+        expected = [predicted_box(t, f) for t in live]
+        pairs = sorted(((iou(expected[ti], d.box), ti, di) for ti, t in enumerate(live)
                         for di, d in enumerate(dets)
                         if not match_labels or t.label == d.label), reverse=True)
         used_t, used_d = set(), set()

@@ -157,6 +157,27 @@ def test_tracker_keeps_one_id_for_one_moving_digit():
     assert drawn.shape == (128, 128, 3)
 
 
+def test_a_fast_object_missed_for_a_few_frames_keeps_its_id():
+    """A 20-px box moving 8 px a frame, missed for 3 frames, is 32 px on when seen again:
+    its last box no longer overlaps it (a new id, before), the box moved at its velocity
+    does (SORT's constant-velocity model): one id; a second object crossing nearby stays
+    apart."""
+    from cvlib.video.tracking import predicted_box
+    box = lambda x, y: (x, y, x + 20.0, y + 20.0)          # noqa: E731
+    dets = [[Detection(box(10.0 + 8 * t, 30.0), 1, 0.9),
+             Detection(box(150.0 - 6 * t, 80.0), 2, 0.9)] for t in range(15)]
+    for t in (6, 7, 8):
+        dets[t] = dets[t][1:]                               # the first object is missed
+    tracks = video.track(dets)
+    assert [len(t.frames) for t in tracks] == [12, 15]
+    assert [t.label for t in tracks] == [1, 2]
+    t1 = tracks[0]
+    assert t1.frames[5:7] == [5, 9]
+    assert predicted_box(t1, 16) == pytest.approx(box(10.0 + 8 * 16, 30.0))   # 2 frames on
+    # the old rule (match against the last box) would have split it: IoU 0 after the gap
+    assert video.tracking.iou(box(10.0 + 8 * 5, 30.0), box(10.0 + 8 * 9, 30.0)) == 0.0
+
+
 @pytest.mark.needs("digit_detector" in zoo.list_models("detect")
                    and zoo.status("digit_detector") == "shipped",
                    reason="digit_detector is not shipped (the Segment issue trains it)")
