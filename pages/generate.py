@@ -169,8 +169,16 @@ def _class_select(label: str, key: str, names: list, allow_random: bool = False,
 
 # --- sample -----------------------------------------------------------------------------
 
-def sample_section(ctl: Controls) -> None:
-    from cvlib.generate import grid, sample, sample_labels, to_png
+@dataclass
+class SampleChoice:
+    labels: int | None
+    n: int
+    seed: int
+    temp: float
+
+
+def sample_controls(ctl: Controls) -> SampleChoice:
+    """The sample tab's controls: drawn before the generator loads (Keras: ~4 s cold)."""
     a, b, c, d = st.columns(4)
     with a:
         cls = _class_select(t("gen_class"), "gen_s_class", ctl.class_names, allow_random=True)
@@ -179,7 +187,12 @@ def sample_section(ctl: Controls) -> None:
                           help=t("gen_seed_help"))
     temp = d.slider(t("gen_temperature"), 0.1, 1.5, 1.0, 0.05, key="gen_s_temp",
                     help=t("gen_temperature_help"))
-    labels = None if cls < 0 else int(cls)
+    return SampleChoice(None if cls < 0 else int(cls), int(n), int(seed), float(temp))
+
+
+def sample_section(ctl: Controls, choice: SampleChoice) -> None:
+    from cvlib.generate import grid, sample, sample_labels, to_png
+    labels, n, seed, temp = choice.labels, choice.n, choice.seed, choice.temp
     model = _model(ctl.model)
     try:
         images = sample(model, int(n), labels, int(seed), float(temp))
@@ -442,12 +455,15 @@ def render() -> None:
     ctl = controls()
     tab_sample, tab_latent, tab_train = st.tabs([t("gen_tab_sample"), t("gen_tab_latent"),
                                                  t("gen_tab_train")])
+    with tab_sample:                 # the controls first; then the generator loads
+        choice = sample_controls(ctl)
     ready = True
     if ctl.model != LIVE:
         try:
             if zoo.status(ctl.model) != "shipped":
                 zoo.verified_weights_path(ctl.model)   # raises with a plain message
-            _load_generator(ctl.model)
+            with tab_sample, st.spinner(t("gen_loading")):
+                _load_generator(ctl.model)
         except (zoo.ModelUnavailable, zoo.ModelIntegrityError, CVLibError, OSError) as exc:
             ready = False
             message = user_message(exc).splitlines()[0] if str(exc) else ""
@@ -457,7 +473,7 @@ def render() -> None:
                     st.info(t("gen_use_other"))
     if ready:
         with tab_sample:
-            sample_section(ctl)
+            sample_section(ctl, choice)
         with tab_latent:
             latent_section(ctl)
     with tab_train:
