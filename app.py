@@ -23,7 +23,9 @@ keep_keras_session()   # before any page can import Keras; see ui/streamlit_fix.
 # radio was dropped. Leave that mode before drawing any widget (tests/e2e: language switch).
 require_router()
 
-st.set_page_config(page_title="CV Lab", page_icon="🔬", layout="wide")
+# a Material icon, not an emoji: an emoji makes Streamlit compile its emoji table on the
+# first run of every server (0.13 s of the home page's first visit, bench/first_answer.py)
+st.set_page_config(page_title="CV Lab", page_icon=":material/biotech:", layout="wide")
 
 
 def home() -> None:
