@@ -214,7 +214,7 @@ def show_results(store: RunStore, runs: list) -> None:
     record = next(r for r in runs if r.run_id == run_id)
     m = record.metrics
     if record.status.get("status") == "running":
-        st.info(t("status_running"))
+        st.info(t(f"status_{_shown_status(record)}"))
         return
     if record.status.get("status") == "interrupted":
         st.warning(t("run_interrupted"), icon=":material/power_off:")
@@ -443,7 +443,7 @@ def runs_table(runs: list) -> None:
                                   ("aug", c.get("augment")), ("early", c.get("early_stopping")))
                   if on]
         val = r.history.get("val_accuracy") or [None]
-        status = r.status.get("status")
+        status = _shown_status(r)
         acc, secs = r.metrics.get("test_accuracy"), r.metrics.get("seconds")
         rows.append({
             t("col_run"): r.run_id,
@@ -470,7 +470,19 @@ def runs_table(runs: list) -> None:
                                     help=t("col_setup_help"))})
 
 
-RUN_STATUSES = ("running", "stopped", "finished", "failed", "interrupted")
+RUN_STATUSES = ("queued", "running", "stopped", "finished", "failed", "interrupted")
+
+
+def _shown_status(r) -> str:
+    """A run's status as the table shows it: a training that waits in this server's job
+    queue has its folder from Start on, saying "running"; it reads "queued" until a worker
+    takes it."""
+    status = r.status.get("status")
+    if status == "running":
+        from cvlib.jobs import job_queue
+        if any(getattr(j, "run_id", None) == r.run_id for j in job_queue().waiting_jobs()):
+            return "queued"
+    return status
 
 
 # --- page ---------------------------------------------------------------------------

@@ -69,6 +69,10 @@ def test_second_session_waits_its_turn_then_starts_by_itself(one_worker):
     one_worker.append(second)
     s = second.snapshot()
     assert (s.status, s.position) == ("queued", 1)
+    # its run folder exists from Start on ("running" on disk); the runs table says queued
+    table = b.dataframe[-1].value
+    row = table[table["run"] == second.run_id]
+    assert list(row["status"]) == ["waiting in the queue"], table
     # first has no ETA yet (it never reports progress) and no job ended here before
     assert b.progress[0].text == ("waiting in the queue · position 1 · start time not known "
                                   "yet (the job ahead is still loading)")
