@@ -324,7 +324,15 @@ async def run_user(user: User, browser, url: str) -> None:
             await wait_ready(page)
             value = await page.locator('[data-testid="stMetric"]', has_text="Test accuracy") \
                 .locator('[data-testid="stMetricValue"]').inner_text()
-            run = (await page.get_by_role("combobox", name="Run").first.input_value()).split()
+            # the runs list is drawn by the rerun after the job ends: wait for the new run
+            run = []
+            for _ in range(60):
+                box = page.get_by_role("combobox", name="Run")
+                if await box.count():
+                    run = (await box.first.input_value()).split()
+                    if run:
+                        break
+                await asyncio.sleep(0.5)
             user.detail["accuracy"] = value
             user.detail["run"] = run[0] if run else ""
             user.ok = value.endswith("%") and bool(run)
