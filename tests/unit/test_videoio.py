@@ -67,6 +67,40 @@ def test_encode_decode_round_trip_odd_size():
     assert len(decode_video(grey)) == 3
 
 
+def _container(fmt: str, codec: str, frames: np.ndarray, fps: int = 10) -> bytes:
+    """``frames`` written by FFmpeg (PyAV) into a ``fmt`` container with ``codec``: the
+    files phones (MOV), screen recorders (MKV) and old cameras (AVI, Motion JPEG) make."""
+    import av
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt,codec,decoded_as", [
+    ("mov", "libx264", "h264"), ("matroska", "libx264", "h264"), ("matroska", "libvpx-vp9", "vp9"),
+    ("avi", "mpeg4", "mpeg4"), ("avi", "mjpeg", "mjpeg")])
+def test_mov_mkv_and_avi_decode_with_their_frames(fmt, codec, decoded_as):
+    frames = np.zeros((8, 48, 64, 3), np.uint8)
+    for i in range(8):
+        frames[i, :, : (i + 1) * 8] = (255, 128, 0)      # a bar that grows frame by frame
+    data = _container(fmt, codec, frames)
+    clip = decode_video(data, name=f"clip.{fmt}")
+    assert len(clip) == 8 and clip.size == (64, 48) and clip.codec == decoded_as
+    assert clip.fps == pytest.approx(10.0, rel=0.01)
+    np.testing.assert_allclose(clip.times, np.arange(8) / 10, atol=0.011)
+    # the bar's right edge moves 8 px a frame: the frames come in order and in colour
+    red = (clip.frames[..., 0] > 128).mean(axis=(1, 2))
+    np.testing.assert_allclose(red, (np.arange(8) + 1) / 8, atol=0.06)
+
+
 def test_iter_video_yields_index_time_frame():
     _, data = tiny_clip()
     items = list(iter_video(data, every=2))
