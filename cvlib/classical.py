@@ -34,7 +34,7 @@ import numpy as np
 from PIL import Image
 
 from cvlib import CVLibError
-from cvlib.validation import check_range
+from cvlib.validation import check_range, number_array
 
 
 class BoxError(CVLibError, ValueError):
@@ -64,13 +64,7 @@ def _rgb(image) -> np.ndarray:
     """A picture -> uint8 RGB [H, W, 3]; TypeError/ValueError naming what was expected."""
     if isinstance(image, Image.Image):
         image = np.asarray(image.convert("RGB"))
-    try:
-        a = np.asarray(image)
-    except Exception as exc:  # noqa: BLE001
-        raise TypeError(f"image must be a PIL image or a uint8 array; got "
-                        f"{type(image).__name__}.") from exc
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise TypeError(f"image must be a PIL image or a numeric array; got dtype {a.dtype}.")
+    a = number_array(image)
     if a.ndim == 3 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim == 2:

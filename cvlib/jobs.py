@@ -610,7 +610,6 @@ class BackgroundJob:
         with self._lock:
             self._status = "failed"
             # a project error says itself plainly; anything else names its type
-            from cvlib import CVLibError
             self._error = str(exc) if isinstance(exc, CVLibError) else \
                 f"{type(exc).__name__}: {exc}"
             self._exception = exc
