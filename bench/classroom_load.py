@@ -269,14 +269,15 @@ class User:
                             for k, v in self.events.items()}}
 
 
-async def watch_job(user: User, page, done_selector: str, cancel_once: bool = False):
+async def watch_job(user: User, page, done, cancel_once: bool = False):
     """After Start: note every queue position shown, leave the queue once if asked (then
-    start again), until ``done_selector`` appears."""
+    start again), until ``done`` (a CSS selector that appears, or an async predicate of the
+    page) holds."""
     user.mark("start")
     deadline = time.time() + Limits.ms / 1000
     started = False
     while time.time() < deadline:
-        if await page.locator(done_selector).count():
+        if await (done(page) if callable(done) else page.locator(done).count()):
             user.mark("done")
             return
         try:
@@ -301,7 +302,19 @@ async def watch_job(user: User, page, done_selector: str, cancel_once: bool = Fa
                 started = True
                 user.mark("running")
         await asyncio.sleep(1.0)
-    raise TimeoutError(f"{done_selector} did not appear")
+    raise TimeoutError(f"{done} did not appear")
+
+
+async def run_shown(page) -> str:
+    """The id of the run the Train page's "Run" box shows ("" when there is none)."""
+    try:
+        box = page.get_by_role("combobox", name="Run")
+        if await box.count():
+            words = (await box.first.input_value()).split()
+            return words[0] if words else ""
+    except Exception:  # noqa: BLE001 - the page is rerendering
+        pass
+    return ""
 
 
 async def run_user(user: User, browser, url: str) -> None:
@@ -318,23 +331,23 @@ async def run_user(user: User, browser, url: str) -> None:
             user.mark("page_ready")
             await set_slider(page, "Training images", "Home")      # 500 images
             await set_slider(page, "Epochs", "Home")               # 1 epoch
+            # The page may already show a finished run (the runs folder is shared by the
+            # class): this user's result is the run that appears after its own Start.
+            shown_before = await run_shown(page)
             await page.get_by_role("button", name="Start training").click()
-            await watch_job(user, page, '[data-testid="stMetric"]:has-text("Test accuracy")',
-                            cancel_once=role == "train_cancel")
+
+            async def new_run_shown(page) -> bool:
+                run_id = await run_shown(page)
+                return bool(run_id) and run_id != shown_before and await page.locator(
+                    '[data-testid="stMetric"]:has-text("Test accuracy")').count() > 0
+
+            await watch_job(user, page, new_run_shown, cancel_once=role == "train_cancel")
             await wait_ready(page)
             value = await page.locator('[data-testid="stMetric"]', has_text="Test accuracy") \
                 .locator('[data-testid="stMetricValue"]').inner_text()
-            # the runs list is drawn by the rerun after the job ends: wait for the new run
-            run = []
-            for _ in range(60):
-                box = page.get_by_role("combobox", name="Run")
-                if await box.count():
-                    run = (await box.first.input_value()).split()
-                    if run:
-                        break
-                await asyncio.sleep(0.5)
+            run = await run_shown(page)
             user.detail["accuracy"] = value
-            user.detail["run"] = run[0] if run else ""
+            user.detail["run"] = run
             user.ok = value.endswith("%") and bool(run)
             user.outcome = f"trained, test accuracy {value}"
         elif role == "gan":
