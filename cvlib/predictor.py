@@ -178,11 +178,19 @@ class Segmentation:
         mask: int32 [H, W], class index per pixel, in the input's pixels.
         probs: float32 [H, W, K] class probabilities (sum to 1 over K).
         class_names: K names, index 0 = background.
+        objects, unfamiliar: how many objects a region classifier named, and how many of
+            them it found unlike its training data (None: no region classifier ran; see
+            :func:`cvlib.refine.classify_regions`).
+        unlike_training: the picture as a whole looks unlike the segmenter's training
+            data (:func:`cvlib.refine.unlike_digit_scene`): its regions are guesses.
     """
 
     mask: np.ndarray
     probs: np.ndarray
     class_names: list[str] = field(default_factory=list)
+    objects: int | None = None
+    unfamiliar: int | None = None
+    unlike_training: bool = False
 
 
 @dataclass

@@ -178,14 +178,22 @@ class Segmenter(Predictor):
             probs = tf.image.resize(probs, (H, W), method="bilinear")
         probs = np.asarray(probs, np.float32)
         probs = probs / np.maximum(probs.sum(-1, keepdims=True), 1e-12)
+        notes: dict = {}
         if self.refine:
             from cvlib.refine import refine_objects
             # edges only where the mask is at the network's resolution or finer
             mask = refine_objects(prepared["rgb"], refine_regions(probs), probs,
-                                  self.region_classifier, edges=max(H, W) <= self.size)
+                                  self.region_classifier, edges=max(H, W) <= self.size,
+                                  notes=notes)
         else:
             mask = probs.argmax(-1).astype(np.int32)
-        return Segmentation(mask=mask, probs=probs, class_names=list(self.class_names))
+        unlike = False
+        if notes:
+            from cvlib.refine import unlike_digit_scene
+            unlike = unlike_digit_scene(notes["objects"], notes["unfamiliar"])
+        return Segmentation(mask=mask, probs=probs, class_names=list(self.class_names),
+                            objects=notes.get("objects"), unfamiliar=notes.get("unfamiliar"),
+                            unlike_training=unlike)
 
 
 def region_classifier(name: str):

@@ -67,6 +67,8 @@ def test_real_photo_views_faces_classical_weak_and_voc_offline(monkeypatch):
         at.slider(key="seg_weak_th").set_value(0.5).run()
         assert not at.exception and not at.error
     show(at, "segment")
+    if zoo.status("digit_segmenter") == "shipped":   # the digit model on a photo: said so
+        assert any("does not look like the digit scenes" in w.value for w in at.warning)
     at.selectbox(key="seg_model").set_value("deeplab_v3_plus_voc").run()
     assert not at.exception and not at.error
     if zoo.status("deeplab_v3_plus_voc") == "missing":

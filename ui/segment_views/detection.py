@@ -42,6 +42,9 @@ def segment_view(ctl: Controls, pic: Picture) -> None:
     seg = _run_segment(ctl, pic)
     if seg is None:
         return
+    if seg.unlike_training:
+        st.warning(t("seg_unlike_training", n=seg.unfamiliar, m=seg.objects),
+                   icon=":material/help:")
     from cvlib.masks import area_table, entropy, mask_png, png
     names, k = _shown(seg.class_names), len(seg.class_names)
     colours = overlay.class_colours(k)
