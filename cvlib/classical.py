@@ -31,10 +31,9 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 
 from cvlib import CVLibError
-from cvlib.validation import check_range, number_array
+from cvlib.validation import check_range
 
 
 class BoxError(CVLibError, ValueError):
@@ -61,23 +60,10 @@ def sample_photo(name: str) -> np.ndarray:
 
 
 def _rgb(image) -> np.ndarray:
-    """A picture -> uint8 RGB [H, W, 3]; TypeError/ValueError naming what was expected."""
-    if isinstance(image, Image.Image):
-        image = np.asarray(image.convert("RGB"))
-    a = number_array(image)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim == 2:
-        a = np.stack([a] * 3, -1)
-    if a.ndim != 3 or a.shape[-1] not in (3, 4):
-        raise ValueError(f"image must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4]; got shape "
-                         f"{a.shape}.")
-    if a.shape[0] < 2 or a.shape[1] < 2:
-        raise ValueError(f"image is empty or too small ({a.shape[1]}×{a.shape[0]} pixels); "
-                         f"give a picture of at least 2×2 pixels.")
-    if a.dtype != np.uint8:
-        a = np.clip(a, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(a[..., :3])
+    """A picture -> uint8 RGB [H, W, 3] (:func:`cvlib.imageio.to_rgb_array`); the
+    methods need at least 2x2 pixels."""
+    from cvlib.imageio import to_rgb_array
+    return to_rgb_array(image, min_side=2)
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:

@@ -281,6 +281,58 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return out
 
 
+def to_rgb_array(image, min_side: int = 1) -> np.ndarray:
+    """Any picture a caller hands over -> uint8 [H, W, 3] RGB: the one rule every module
+    that takes a picture as an argument uses (segment, detect, faces, the classical
+    methods, video frames, the UI's overlays).
+
+    Args:
+        image: bytes (an image file, through :func:`decode_image`), a PIL image (through
+            :func:`to_rgb`: 16-bit grey by its bit depth, transparency on a backdrop), or
+            a number array [H, W], [H, W, 1], [H, W, 3] or [H, W, 4] (alpha dropped).
+            Arrays that are not uint8: float arrays whose maximum is at most 1 are taken
+            as 0-1 and scaled by 255; then NaN becomes 0, values are clipped to 0-255 and
+            rounded.
+        min_side: the smallest height and width accepted, in pixels.
+
+    Raises:
+        TypeError: not a picture or an array of numbers (strings, objects, complex).
+        ValueError: an empty picture, one smaller than ``min_side``, or an array of
+            another shape.
+        ImageDecodeError: bytes that are not a readable image.
+
+    >>> to_rgb_array(np.array([[0.0, 0.5], [1.0, np.nan]])).tolist()
+    [[[0, 0, 0], [128, 128, 128]], [[255, 255, 255], [0, 0, 0]]]
+    """
+    from cvlib.validation import number_array
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        if len(image) == 0:
+            raise ValueError("image is empty (0 bytes); upload a PNG or JPEG picture.")
+        image = decode_image(bytes(image))
+    if isinstance(image, Image.Image):
+        image = np.asarray(to_rgb(image)) if image.width and image.height else \
+            np.zeros((image.height, image.width, 3), np.uint8)
+    a = number_array(image)
+    if a.ndim == 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (3, 4)):
+        raise ValueError(f"image must be an array [H, W], [H, W, 1], [H, W, 3] or [H, W, 4]; "
+                         f"got shape {a.shape}.")
+    if a.shape[0] < min_side or a.shape[1] < min_side:
+        raise ValueError(f"image is empty or too small ({a.shape[1]}x{a.shape[0]} pixels); "
+                         f"give a picture of at least {min_side}x{min_side} pixels.")
+    if a.dtype != np.uint8:
+        with np.errstate(invalid="ignore"):
+            if np.issubdtype(a.dtype, np.floating) and a.size and \
+                    np.nanmax(a, initial=0.0) <= 1.0:
+                a = a * 255.0            # float images in 0-1
+            a = np.clip(np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0), 0, 255)
+        a = a.round().astype(np.uint8)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=-1)
+    return np.ascontiguousarray(a[..., :3])
+
+
 def _grey_to_8bit(a: np.ndarray) -> np.ndarray:
     """Grey deeper than 8 bits (uint16, int32, float32 [H, W]) -> uint8 [H, W] by the rules
     of :func:`to_rgb`; float32 work arrays, in place (a 40 MP picture needs 160 MB)."""

@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 
 from cvlib import CVLibError
+from cvlib.imageio import to_rgb_array  # noqa: F401 - public here too (detect, notebooks)
 from cvlib.predictor import Predictor, Segmentation
 from cvlib.scenes import SEGMENT_CLASS_NAMES
 from cvlib.validation import number_array
@@ -51,42 +52,6 @@ class UnsupportedModel(CVLibError, ValueError):
 
 
 # --- pictures in -----------------------------------------------------------------------
-
-def to_rgb_array(image) -> np.ndarray:
-    """bytes (an image file), a PIL image or an array [H, W], [H, W, 1|3|4] -> uint8
-    [H, W, 3] RGB.
-
-    Raises:
-        ValueError: an empty image (no pixels), or an array of another shape.
-        cvlib.imageio.ImageDecodeError: bytes that are not a readable image.
-    """
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        if len(image) == 0:
-            raise ValueError("image is empty (0 bytes); upload a PNG or JPEG picture.")
-        from cvlib.imageio import decode_image
-        image = decode_image(bytes(image))
-    if isinstance(image, Image.Image):
-        if image.width < 1 or image.height < 1:
-            raise ValueError(f"image is empty ({image.width}x{image.height} pixels); give a "
-                             f"picture of at least 1x1 pixels.")
-        return np.asarray(image.convert("RGB"))
-    a = number_array(image)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[-1] not in (3, 4)):
-        raise ValueError(f"image must be an array [H, W], [H, W, 1], [H, W, 3] or [H, W, 4]; "
-                         f"got shape {a.shape}.")
-    if a.shape[0] < 1 or a.shape[1] < 1:
-        raise ValueError(f"image is empty ({a.shape[1]}x{a.shape[0]} pixels); give a picture "
-                         f"of at least 1x1 pixels.")
-    if a.dtype != np.uint8:
-        if np.issubdtype(a.dtype, np.floating) and a.size and float(np.nanmax(a)) <= 1.0:
-            a = a * 255.0            # float images in 0-1
-        a = np.clip(np.nan_to_num(a), 0, 255).round().astype(np.uint8)
-    if a.ndim == 2:
-        a = np.repeat(a[..., None], 3, axis=-1)
-    return np.ascontiguousarray(a[..., :3])
-
 
 def letterbox(rgb: np.ndarray, size: int = 128):
     """Scale uint8 [H, W, 3] so its longer side is ``size`` and pad it to size x size.

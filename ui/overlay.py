@@ -15,15 +15,10 @@ from PIL import Image, ImageDraw
 
 
 def as_rgb(image) -> np.ndarray:
-    """uint8 [H, W], [H, W, 1], [H, W, 3] or [H, W, 4] -> uint8 RGB [H, W, 3]."""
-    img = np.asarray(image)
-    if img.dtype != np.uint8:
-        img = np.clip(img, 0, 255).astype(np.uint8)
-    if img.ndim == 3 and img.shape[-1] == 1:
-        img = img[..., 0]
-    if img.ndim == 2:
-        img = np.stack([img] * 3, -1)
-    return np.ascontiguousarray(img[..., :3])
+    """A picture ([H, W], [H, W, 1], [H, W, 3] or [H, W, 4], any number type) -> uint8 RGB
+    [H, W, 3], by cvlib's one rule (:func:`cvlib.imageio.to_rgb_array`)."""
+    from cvlib.imageio import to_rgb_array
+    return to_rgb_array(image)
 
 
 def _hex_to_rgb(colour: str) -> tuple[int, int, int]:

@@ -212,10 +212,9 @@ def _class_colours(k: int) -> np.ndarray:
 
 
 def _rgb(frame) -> np.ndarray:
-    f = np.asarray(frame)
-    if f.ndim == 2:
-        f = np.stack([f] * 3, -1)
-    return np.ascontiguousarray(f[..., :3]).astype(np.uint8)
+    """A frame -> uint8 RGB [H, W, 3] (:func:`cvlib.imageio.to_rgb_array`)."""
+    from cvlib.imageio import to_rgb_array
+    return to_rgb_array(frame)
 
 
 def annotate(frames, records: list[FrameRecord], class_names=None, tracks=None,

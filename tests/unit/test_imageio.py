@@ -204,3 +204,35 @@ def test_every_error_has_a_kind_and_the_params_of_its_message():
     again = pickle.loads(pickle.dumps(big))          # st.cache_data pickles results
     assert (again.kind, again.params, str(again)) == (big.kind, big.params, str(big))
     assert {e.kind for e in (cut, err, big)} <= set(ERROR_KINDS)
+
+
+def test_every_module_that_takes_a_picture_reads_an_array_the_same_way():
+    """Five modules each had their own "array -> uint8 RGB" rule: a float picture in 0-1
+    was scaled by the segmenter but went black in the classical methods and the overlays,
+    and a float video frame wrapped around instead of clipping. One rule now
+    (cvlib.imageio.to_rgb_array), checked on each kind of array people pass."""
+    from cvlib import classical, segment
+    from cvlib.imageio import to_rgb_array
+    from cvlib.video import analysis
+    from ui import overlay
+    rng = np.random.default_rng(0)
+    unit = rng.random((6, 5, 3))
+    cases = {
+        "float 0-1": unit,
+        "float 0-255 with NaN": np.where(unit > 0.9, np.nan, unit * 300.0),
+        "int16 grey": (unit[..., 0] * 600 - 100).astype(np.int16),
+        "bool mask": unit[..., 0] > 0.5,
+        "RGBA uint8": (unit[..., [0, 1, 2, 0]] * 255).astype(np.uint8),
+        "grey [H, W, 1]": (unit[..., :1] * 255).astype(np.uint8),
+    }
+    for name, a in cases.items():
+        want = to_rgb_array(a)
+        assert want.dtype == np.uint8 and want.shape == (6, 5, 3), name
+        for convert in (segment.to_rgb_array, classical._rgb, analysis._rgb, overlay.as_rgb):
+            np.testing.assert_array_equal(convert(a), want, err_msg=f"{name}: {convert}")
+    np.testing.assert_array_equal(to_rgb_array(unit), np.round(unit * 255).astype(np.uint8))
+    assert to_rgb_array(np.array([[300.0, -5.0]])).tolist() == [[[255] * 3, [0] * 3]]
+    with pytest.raises(ValueError, match="at least 2x2"):
+        classical._rgb(np.zeros((1, 5)))
+    with pytest.raises(ValueError, match="shape"):
+        to_rgb_array(np.zeros((4, 4, 2)))
