@@ -1,5 +1,6 @@
 """Video page: a clip analysed frame by frame on a timeline, motion and optical flow,
-tracking, and a recurrent (CNN+GRU) model that sees what one frame cannot.
+tracking, a recurrent (CNN+GRU) model that sees what one frame cannot, and a live camera
+(ui/video_live.py).
 
 Page = controls -> cvlib.video / cvlib.videoio -> show. The per-frame analysis runs in an
 AnalysisJob (the shared background-job machinery), polled by a fragment.
@@ -25,6 +26,8 @@ from ui.i18n import t, translated
 from ui.job_panel import JobPanel
 from ui.models import class_label, dataset_of, describe, task_label, user_message
 from ui.state import keep_settings
+from ui.video_live import KEPT as LIVE_KEPT
+from ui.video_live import live_section
 
 POLL_SECONDS = 0.5
 SAMPLES = ("moving_digit", "digit_scene")
@@ -210,6 +213,55 @@ def motion_section(clip) -> None:
     b.image(video.flow_to_rgb(flow), width="stretch", caption=t("vid_wheel_caption"))
     c.image(video.colour_wheel(), caption=t("vid_wheel_key"), width="stretch")
     st.caption(t("vid_flow_note", px=float(np.hypot(*flow.reshape(-1, 2).T).max())))
+    moving_section(clip)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _moving_of(clip_id: int, _clip):
+    """Moving objects of a whole decoded clip, their tracks and the learned background,
+    shared by the sessions that decoded the same clip (``_decode`` keeps one object per
+    clip); with a weak reference to the clip, so a later clip that reuses the id of a
+    dropped one is told apart."""
+    import weakref
+
+    from cvlib import video
+    detector = video.MovingObjectDetector()
+    records = video.moving_objects(_clip, detector=detector)
+    return weakref.ref(_clip), (records, video.track(records), detector.background())
+
+
+def _moving(clip):
+    with st.spinner(t("vid_moving_running")):
+        ref, result = _moving_of(id(clip), clip)
+        if ref() is not clip:                      # the id of a clip no longer decoded
+            _moving_of.clear()
+            ref, result = _moving_of(id(clip), clip)
+    return result
+
+
+def moving_section(clip) -> None:
+    """Whatever moves, found by background subtraction and followed by the IoU tracker."""
+    from cvlib import video
+    from cvlib.video.moving_objects import MIN_AREA
+    st.subheader(t("vid_moving_title"))
+    st.markdown(t("vid_moving_note", pct=100 * MIN_AREA))
+    records, tracks, bg = _moving(clip)
+    counts = [r.result["count"] for r in records]
+    # start on the busiest frame: most objects, then most foreground
+    busiest = max(range(len(records)),
+                  key=lambda i: (counts[i], records[i].result["foreground"]))
+    k = st.slider(t("vid_moving_frame"), 0, len(records) - 1, busiest, key="vid_moving_frame")
+    rec = records[k]
+    st.plotly_chart(video_charts.timeline([r.time for r in records],
+                                          {t("vid_moving_count"): counts}, _labels(),
+                                          cursor=rec.time, y_title=t("vid_moving_count")),
+                    key="vid_moving_chart")
+    lasting = sum(len(tr.frames) >= 5 for tr in tracks)
+    a, b = st.columns(2)
+    a.image(video.draw_tracks(clip.frames[k], tracks, rec.index), width="stretch",
+            caption=t("vid_moving_tracks", i=rec.index, s=rec.time, n=rec.result["count"],
+                      ids=len(tracks), lasting=lasting))
+    b.image(bg, width="stretch", caption=t("vid_moving_background"))
 
 
 def sequence_section(clip, kind: str | None) -> None:
@@ -251,39 +303,44 @@ def sequence_section(clip, kind: str | None) -> None:
 
 
 def render() -> None:
-    keep_settings(*KEPT)
+    keep_settings(*KEPT, *LIVE_KEPT)
     st.title(t("vid_title"))
     st.markdown(t("vid_intro"))
     c = controls()
-    if c.data is None:
-        st.info(t("vid_empty"))
-        return
-    key = hashlib.sha256(c.data).hexdigest()[:16]
-    try:
-        with st.spinner(t("vid_decoding")):
-            clip = _decode(key, c.data, c.every, c.max_seconds, c.max_frames)
-    except CVLibError as exc:
-        st.error(user_message(exc))
-        return
-    w, h = clip.size
-    left, _ = st.columns([2, 3])
-    left.caption(t("vid_info", n=len(clip), w=w, h=h, fps=clip.fps, s=clip.duration,
-                   codec=clip.codec) + (" · " + t("vid_truncated") if clip.truncated else ""))
-    left.video(c.data)
+    clip, key = None, ""
+    if c.data is not None:
+        key = hashlib.sha256(c.data).hexdigest()[:16]
+        try:
+            with st.spinner(t("vid_decoding")):
+                clip = _decode(key, c.data, c.every, c.max_seconds, c.max_frames)
+        except CVLibError as exc:
+            st.error(user_message(exc))
+    if clip is not None:
+        w, h = clip.size
+        left, _ = st.columns([2, 3])
+        left.caption(t("vid_info", n=len(clip), w=w, h=h, fps=clip.fps, s=clip.duration,
+                       codec=clip.codec) + (" · " + t("vid_truncated") if clip.truncated
+                                            else ""))
+        left.video(c.data)
     kind = st.session_state.get("vid_sample") if st.session_state.get("vid_source") == \
         "sample" else None
     # Only the open tab runs (a switch reruns the page): the sequence model, and with it
     # TensorFlow, loads when its tab is opened, not on the page's first visit
     # (bench/first_answer.py: first visit 7.2 s -> 1.6 s to idle, server RSS 846 -> 175 MB).
-    tabs = st.tabs([t("vid_tab_timeline"), t("vid_tab_motion"), t("vid_tab_sequence")],
-                   key="vid_tab", on_change="rerun")
+    # The live camera (ui/video_live.py) needs no clip. It is not WebRTC: streamlit-webrtc
+    # was tried and its aiortc dependency (pylibsrtp) segfaults a process that has loaded
+    # TensorFlow 2.21.
+    tabs = st.tabs([t("vid_tab_timeline"), t("vid_tab_motion"), t("vid_tab_sequence"),
+                    t("vid_tab_live")], key="vid_tab", on_change="rerun")
     for tab, section in zip(tabs, (lambda: timeline_section(key, clip),
                                    lambda: motion_section(clip),
-                                   lambda: sequence_section(clip, kind))):
+                                   lambda: sequence_section(clip, kind),
+                                   live_section)):
         if tab.open:
             with tab:
-                section()
-    st.caption(t("vid_live_note"))
-
+                if clip is not None or section is live_section:
+                    section()
+                elif c.data is None:
+                    st.info(t("vid_empty"))
 
 render()

@@ -10,8 +10,13 @@
   Farnebäck rather than scikit-image's TV-L1 or iLK: measured here on a 768x432 frame pair
   it takes ~30 ms, TV-L1 takes seconds, and its image pyramid follows the large
   displacements of real traffic, where single-scale iLK loses them.
-- :func:`track` follows detections across frames with a greedy IoU tracker (the
-  association step of SORT, Bewley et al. 2016, without the Kalman filter).
+- :func:`moving_objects` finds whatever moves in a clip from a still camera by background
+  subtraction (OpenCV's KNN model, Zivkovic & van der Heijden 2006): boxes per frame with
+  no trained model.
+- :func:`track` follows detections across frames with an IoU tracker (the association
+  step of SORT, Bewley et al. 2016, without the Kalman filter).
+- :class:`LiveAnalyzer`: camera frames (JPEG from the browser) analysed one at a time
+  with the Timeline's per-frame analysis, with frames per second and model time.
 - :class:`SequenceModel` / :func:`predict_sequence`: the recurrent ``digit_motion`` model,
   which tells the direction a digit moves, something no single frame shows.
 
@@ -37,6 +42,7 @@ from cvlib.video.jobs import (
     AnalysisSnapshot,
     sample_clip,
 )
+from cvlib.video.live import LiveAnalyzer, LiveFrameError, LiveRecord
 from cvlib.video.motion import (
     Motion,
     colour_wheel,
@@ -46,6 +52,11 @@ from cvlib.video.motion import (
     motion,
     moving_mask,
     optical_flow,
+)
+from cvlib.video.moving_objects import (
+    MovingObjectDetector,
+    MovingObjectsError,
+    moving_objects,
 )
 from cvlib.video.sequence import (
     DIRECTION_WORDS,
@@ -63,7 +74,12 @@ __all__ = [
     "AnalysisResult",
     "AnalysisSnapshot",
     "DIRECTION_WORDS",
+    "LiveAnalyzer",
+    "LiveFrameError",
+    "LiveRecord",
     "Motion",
+    "MovingObjectDetector",
+    "MovingObjectsError",
     "SequenceModel",
     "Track",
     "UnsupportedModel",
@@ -80,6 +96,7 @@ __all__ = [
     "model_task",
     "motion",
     "moving_mask",
+    "moving_objects",
     "optical_flow",
     "overlay_frame",
     "predict_sequence",

@@ -128,10 +128,13 @@ def track(detections: Iterable, iou_threshold: float = 0.3, max_missed: int = 5,
 
 
 def draw_tracks(frame, tracks: list[Track], upto: int | None = None) -> np.ndarray:
-    """Frame uint8 RGB with each track's path (up to frame ``upto``) and id drawn."""
-    from PIL import Image, ImageDraw
+    """Frame uint8 RGB with each track's path (up to frame ``upto``) and id drawn; lines
+    and text grow with the frame (readable on a 768x432 traffic frame and a 64x64 one)."""
+    from PIL import Image, ImageDraw, ImageFont
     img = Image.fromarray(_rgb(frame))
     draw = ImageDraw.Draw(img)
+    width = max(2, img.height // 200)
+    font = ImageFont.load_default(size=max(10, img.height // 24))
     colours = _class_colours(len(tracks) + 2)
     for t in tracks:
         keep = [i for i, f in enumerate(t.frames) if upto is None or f <= upto]
@@ -140,8 +143,10 @@ def draw_tracks(frame, tracks: list[Track], upto: int | None = None) -> np.ndarr
         c = tuple(int(v) for v in colours[t.id % len(colours) or 1])
         pts = [tuple(map(float, p)) for p in t.path()[keep]]
         if len(pts) > 1:
-            draw.line(pts, fill=c, width=2)
+            draw.line(pts, fill=c, width=width)
         if upto is None or t.frames[keep[-1]] == upto:
-            draw.rectangle(t.boxes[keep[-1]], outline=c, width=2)
-            draw.text((t.boxes[keep[-1]][0] + 2, t.boxes[keep[-1]][1] + 1), f"#{t.id}", fill=c)
+            draw.rectangle(t.boxes[keep[-1]], outline=c, width=width)
+            at = (t.boxes[keep[-1]][0] + 2 * width, t.boxes[keep[-1]][1] + width)
+            draw.rectangle(draw.textbbox(at, f"#{t.id}", font=font), fill=(0, 0, 0))
+            draw.text(at, f"#{t.id}", fill=c, font=font)      # on black: readable anywhere
     return np.asarray(img)

@@ -22,6 +22,11 @@ def open_page(script: str, lang: str = "en", timeout: float = 120, **state) -> A
     return at
 
 
+def image_captions(at: AppTest) -> list[str]:
+    """The captions of the page's images (``st.image``), which ``at.caption`` does not hold."""
+    return [c for el in at.get("image") for c in el.captions]
+
+
 def texts(at: AppTest) -> str:
     """The page's visible prose: markdown, captions, headers, titles, errors and infos."""
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] +

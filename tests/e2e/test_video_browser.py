@@ -75,5 +75,7 @@ def test_real_traffic_clip_decodes(app, page):
         page.get_by_text("377 frames · 768×432 px").first.wait_for(timeout=60_000)
         page.get_by_role("tab", name="Motion").click()
         page.get_by_text("Fastest motion here").first.wait_for(timeout=60_000)
+        # moving objects by background subtraction: the 4 cars of the clip, 4 track ids
+        page.get_by_text("4 track ids in the clip (4 lasting").first.wait_for(timeout=60_000)
     finally:
         screenshot(page, "video_car")

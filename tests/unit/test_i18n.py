@@ -98,6 +98,7 @@ def _domains() -> dict[str, tuple]:
         "rec_empty_{}": ("upload", "camera"),
         "rec_lab_{}": ("noise", "blur", "rotate", "brightness", "patch", "fgsm"),
         "decode_{}": ERROR_KINDS,
+        "vid_live_js_{}": __import__("ui.live_camera", fromlist=["STRINGS"]).STRINGS,
         "err_{}": tuple(sorted({kind for path, _, _, kind, _ in _error_raises()
                                 if kind not in (None, "*") and path != "cvlib/imageio.py"})),
     }
