@@ -26,9 +26,11 @@ are one pipeline.
 - ``postprocess``: the top-k :class:`Prediction` list (plain data), with calibrated
   confidences: ``softmax(logits / T)``, T fitted on held-out data by temperature scaling
   (Guo et al. 2017; ``bench/calibrate.py`` stores T in models/manifest.json); and an
-  out-of-distribution score (the energy ``logsumexp(logits)``, Liu et al. 2020) compared
-  with the model's threshold: ``Result.unfamiliar`` = "this does not look like anything
-  I was trained on" (see :mod:`cvlib.calibration`).
+  out-of-distribution score (the energy ``logsumexp(logits)``, Liu et al. 2020, or for
+  ``cifar_cnn`` a feature-space score, Mahalanobis + nearest neighbours, from statistics
+  stored in ``models/<name>.ood.npz``) compared with the model's threshold:
+  ``Result.unfamiliar`` = "this does not look like anything I was trained on" (see
+  :mod:`cvlib.calibration`).
 
 Example:
     >>> from cvlib.recognize import classify
@@ -327,8 +329,12 @@ class Classifier(Predictor):
         normalisation: "none" or "caffe" (applied inside the compiled call).
         digit_box: the ink box of the MNIST-way preprocessing (20 digits, 28 clothes).
         temperature: T of temperature scaling (> 0; 1 = the raw softmax).
-        ood_kind, ood_threshold: the familiarity score ("energy" or "msp") and the value
-            below which an input is called unfamiliar (None: never).
+        ood_kind, ood_threshold: the familiarity score ("energy", "msp" or one of
+            :data:`cvlib.calibration.FEATURE_SCORES`) and the value below which an input
+            is called unfamiliar (None: never).
+        ood_stats: the :class:`cvlib.calibration.FeatureStats` of a feature-space score.
+        ood_note: "" or why the manifest's feature score is not used ("ood_stats_missing",
+            "ood_stats_damaged": the energy score and its threshold stand in).
         calibration: the model's manifest figures (ECE before/after, reliability
             diagram, AUROC), or None.
     """
@@ -340,10 +346,13 @@ class Classifier(Predictor):
     normalisation: str = "none"
     digit_box: int = 20
     temperature: float = 1.0            # temperature scaling (Guo et al. 2017), 1 = none
-    ood_kind: str = "energy"            # familiarity score: "energy" or "msp"
+    ood_kind: str = "energy"            # familiarity score: "energy", "msp", feature scores
     ood_threshold: float | None = None  # below it: "not like anything I was trained on"
     calibration: dict | None = None     # the manifest's figures (reliability diagram ...)
+    ood_stats: object = None            # FeatureStats of a feature-space score, else None
+    ood_note: str = ""                  # why the manifest's feature score is not in use
     _fn: object = field(default=None, repr=False)
+    _feat_fns: dict = field(default_factory=dict, repr=False)
     _logit_fn: object = field(default=None, repr=False)
     _cache: dict = field(default_factory=dict, repr=False)   # explain's compiled functions
 
@@ -457,9 +466,48 @@ class Classifier(Predictor):
         from cvlib.calibration import softmax
         return softmax(self.predict_logits(x), self.temperature).astype(np.float32)
 
-    def familiarity(self, logits: np.ndarray) -> np.ndarray:
-        """float64 [N]: the out-of-distribution score of logits (higher = more like the
-        training data), see :func:`cvlib.calibration.ood_score`."""
+    def features(self, x: np.ndarray, layers: list[str]) -> list[np.ndarray]:
+        """The outputs of ``layers`` for uint8-range inputs [N, H, W, C] (or one [H, W, C]):
+        one float32 [N, D] array per layer, 4-D outputs averaged over height and width; for
+        photo models the mean over each input and its mirror image, as
+        :meth:`predict_logits`. One compiled forward pass (cached per layer list)."""
+        x = np.asarray(x, np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        key = tuple(layers)
+        if key not in self._feat_fns:
+            import keras
+            import tensorflow as tf
+            sub = keras.Model(self.model.inputs,
+                              [self.model.get_layer(n).output for n in layers])
+            spec = tf.TensorSpec((None, *self.input_shape), tf.float32)
+
+            @tf.function(input_signature=[spec], reduce_retracing=True)
+            def forward(t):
+                outs = sub(self.normalise(t), training=False)
+                outs = outs if isinstance(outs, (list, tuple)) else [outs]
+                return [tf.reduce_mean(o, [1, 2]) if len(o.shape) == 4 else o for o in outs]
+            self._feat_fns[key] = forward
+        fn = self._feat_fns[key]
+        if self.kind != "photo":
+            return [f.numpy() for f in fn(x)]
+        both = fn(np.concatenate([x, x[:, :, ::-1]]))
+        return [(f.numpy()[:len(x)] + f.numpy()[len(x):]) / 2 for f in both]
+
+    def familiarity(self, logits: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+        """float64 [N]: the out-of-distribution score (higher = more like the training
+        data): of the logits [N, K] (:func:`cvlib.calibration.ood_score`), or, with a
+        feature-space score, of the model inputs ``x`` [N, H, W, C] that gave them
+        (:meth:`cvlib.calibration.FeatureStats.score`).
+
+        Raises:
+            ValueError: the classifier uses a feature-space score and ``x`` is None.
+        """
+        if self.ood_stats is not None:
+            if x is None:
+                raise ValueError(f"{self.name} scores familiarity from its features "
+                                 f"({self.ood_kind}); pass the model inputs x as well.")
+            return self.ood_stats.score(self.features(x, self.ood_stats.layers))
         from cvlib.calibration import ood_score
         return ood_score(logits, self.ood_kind, self.temperature)
 
@@ -496,7 +544,7 @@ class Classifier(Predictor):
         z = self._forward(views)          # each view (and, for photos, its mirror image)
         seconds = time.perf_counter() - t0
         preds, best = self.postprocess(z, views, top_k)
-        score = float(self.familiarity(z[best:best + 1])[0])
+        score = float(self.familiarity(z[best:best + 1], views[best].x[None])[0])
         unfamiliar = self.ood_threshold is not None and score < self.ood_threshold
         return Result(preds, softmax(z[best], self.temperature).astype(np.float32),
                       views[best], seconds, len(views), best, score, bool(unfamiliar))
@@ -592,10 +640,45 @@ def get_classifier(name: str) -> Classifier:
     if entry.source == "shipped":
         cal = zoo.manifest_entry(name).get("calibration")
         if cal:                  # written by bench/calibrate.py (temperature, threshold)
-            clf.temperature = float(cal.get("temperature", 1.0))
-            clf.ood_kind = cal.get("ood_score", "energy")
-            clf.ood_threshold = cal.get("ood_threshold")
-            clf.calibration = cal
+            apply_calibration(clf, cal, zoo.models_dir())
+    return clf
+
+
+def apply_calibration(clf: Classifier, cal: dict, folder) -> Classifier:
+    """Give ``clf`` the temperature and out-of-distribution score of its manifest entry
+    (``"calibration"``, written by ``bench/calibrate.py``).
+
+    A feature-space score reads its statistics from ``folder / cal["ood_stats"]["file"]``
+    after checking their sha256; when the file is missing or does not match, the energy
+    score and its own threshold (``"energy_threshold"``) stand in and ``clf.ood_note``
+    says why ("ood_stats_missing" or "ood_stats_damaged"), so classifying still works.
+
+    Returns:
+        ``clf``, changed in place.
+    """
+    from pathlib import Path
+
+    from cvlib.calibration import FEATURE_SCORES, FeatureStats
+    clf.temperature = float(cal.get("temperature", 1.0))
+    clf.ood_kind = cal.get("ood_score", "energy")
+    clf.ood_threshold = cal.get("ood_threshold")
+    clf.calibration = cal
+    clf.ood_stats, clf.ood_note = None, ""
+    if clf.ood_kind in FEATURE_SCORES:
+        from cvlib.zoo import sha256_file
+        meta = cal.get("ood_stats") or {}
+        path = Path(folder) / meta.get("file", f"{clf.name}.ood.npz")
+        if not path.exists():
+            clf.ood_note = "ood_stats_missing"
+        elif sha256_file(path) != meta.get("sha256"):
+            clf.ood_note = "ood_stats_damaged"
+        else:
+            try:
+                clf.ood_stats = FeatureStats.load(path)
+            except (OSError, ValueError, KeyError):
+                clf.ood_note = "ood_stats_damaged"
+        if clf.ood_stats is None:
+            clf.ood_kind, clf.ood_threshold = "energy", cal.get("energy_threshold")
     return clf
 
 

@@ -174,12 +174,13 @@ def classify_regions(labels, ink, probs, classifier, background: int = 0,
         crop = np.pad(crop, max(4, max(crop.shape) // 8))
         crops.append(preprocess_digit(Image.fromarray(
             np.round(crop * 255).astype(np.uint8))).x)
-    logits = classifier.predict_logits(np.stack(crops))        # [n, K - 1]
+    x = np.stack(crops)
+    logits = classifier.predict_logits(x)                       # [n, K - 1]
     p_clf = softmax(logits, classifier.temperature)             # = predict_probs
     if notes is not None:
         notes["objects"] = len(crops)
         if classifier.ood_threshold is not None:
-            notes["unfamiliar"] = int(np.sum(classifier.familiarity(logits)
+            notes["unfamiliar"] = int(np.sum(classifier.familiarity(logits, x)
                                              < classifier.ood_threshold))
     objects_cls = [c for c in range(k) if c != background]
     out = labels.astype(np.int32).copy()

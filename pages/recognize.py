@@ -300,6 +300,9 @@ def show_result(item: Analysed, model_key: str, index: int) -> None:
     if res.unfamiliar:
         st.warning(t("rec_unfamiliar", score=f"{res.familiarity:.1f}",
                      threshold=f"{clf.ood_threshold:.1f}"), icon=":material/help:")
+    if clf.ood_note:        # the feature statistics are missing or damaged: energy stands in
+        st.caption(t("rec_ood_stats_missing" if clf.ood_note == "ood_stats_missing"
+                     else "rec_ood_stats_damaged"))
     if clf.kind == "digit":
         st.caption(t("rec_digit_prep"))
     elif clf.kind == "photo":
@@ -325,8 +328,19 @@ def show_calibration(clf, index: int) -> None:
             key=f"rec_cal_{index}", config={"displayModeBar": False})
         auc = cal.get("auroc", {})
         if auc:
-            st.caption(t("rec_ood_help", pct=f"{1 - cal.get('test_flagged', 0.05):.0%}",
-                         figures=", ".join(f"{k}: {v['energy']:.3f}" for k, v in auc.items())))
+            kind = clf.ood_kind          # the manifest's score, or energy when it stands in
+            flagged = cal.get("test_flagged_by_score", {}).get(kind,
+                                                               cal.get("test_flagged", 0.05))
+            st.caption(t("rec_ood_help" if kind in ("energy", "msp") else
+                         "rec_ood_help_features", pct=f"{1 - flagged:.0%}",
+                         figures=", ".join(f"{_ood_set(k)}: {v.get(kind, v['energy']):.3f}"
+                                           for k, v in auc.items())))
+
+
+def _ood_set(key: str) -> str:
+    """The name of a data set the OOD check was measured against, in the page's language."""
+    from cvlib.calibration import OOD_SETS
+    return t(f"rec_ood_set_{key}") if key in OOD_SETS else key
 
 
 def results_table(items: list[Analysed], lab) -> None:

@@ -97,6 +97,7 @@ def _domains() -> dict[str, tuple]:
         "rec_source_{}": ("samples", "upload", "camera", "draw"),
         "rec_empty_{}": ("upload", "camera"),
         "rec_lab_{}": ("noise", "blur", "rotate", "brightness", "patch", "fgsm"),
+        "rec_ood_set_{}": __import__("cvlib.calibration", fromlist=["OOD_SETS"]).OOD_SETS,
         "decode_{}": ERROR_KINDS,
         "vid_live_js_{}": __import__("ui.live_camera", fromlist=["STRINGS"]).STRINGS,
         "err_{}": tuple(sorted({kind for path, _, _, kind, _ in _error_raises()
