@@ -66,9 +66,8 @@ def _check_frame(frame) -> np.ndarray:
         raise MovingObjectsError(
             f"A frame must be at least 8×8 pixels; got {f.shape[1]}×{f.shape[0]}.",
             kind="moving_frame_small", width=int(f.shape[1]), height=int(f.shape[0]))
-    if f.dtype != np.uint8:
-        f = np.clip(f, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(f)
+    from cvlib.imageio import to_rgb_array  # the one number rule (floats in 0-1, NaN)
+    return to_rgb_array(f)
 
 
 def _luma(rgb: np.ndarray) -> np.ndarray:
