@@ -48,16 +48,22 @@ def bare_figures(browser) -> tuple[float, float]:
     shutil.copytree(Path(__file__).resolve().parent.parent / ".streamlit", root / ".streamlit")
     server = Server(root=root)
     try:
-        server.wait_healthy()
-        page = browser.new_page()
-        page.goto(server.url)
-        page.get_by_text("Map of the subject").first.wait_for(timeout=120_000)
-        cold = time.perf_counter() - server.t_start
-        warm = timed_goto(browser.new_page(), server.url, "Map of the subject")
+        cold, warm, _ = cold_and_warm(browser, server)
     finally:
         server.close()
         shutil.rmtree(root, ignore_errors=True)
     return cold, warm
+
+
+def cold_and_warm(browser, server: Server):
+    """(seconds from `streamlit run` to the home title shown, seconds from a new tab on the
+    now warm server to the same, the first tab)."""
+    server.wait_healthy()
+    page = browser.new_page()
+    page.goto(server.url)
+    page.get_by_text("Map of the subject").first.wait_for(timeout=120_000)
+    cold = time.perf_counter() - server.t_start
+    return cold, timed_goto(browser.new_page(), server.url, "Map of the subject"), page
 
 
 def main():
@@ -69,12 +75,7 @@ def main():
         bare_cold, bare_warm = bare_figures(browser)
         server = Server()
         try:
-            server.wait_healthy()
-            page = browser.new_page()
-            page.goto(server.url)
-            page.get_by_text("Map of the subject").first.wait_for(timeout=120_000)
-            home_cold = time.perf_counter() - server.t_start
-            home_warm = timed_goto(browser.new_page(), server.url, "Map of the subject")
+            home_cold, home_warm, page = cold_and_warm(browser, server)
             train_first = timed_goto(page, server.url + "/train", "Start training")
             train_warm = timed_goto(browser.new_page(), server.url + "/train", "Start training")
             # one full epoch from the page

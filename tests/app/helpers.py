@@ -22,6 +22,19 @@ def open_page(script: str, lang: str = "en", timeout: float = 120, **state) -> A
     return at
 
 
+class GeneratedPicture:
+    """A picture handed to Recognize the way Generate sends one (shaped like
+    ``cvlib.samples.Sample``): put it in ``rec_generated`` with ``rec_sample="generated"``."""
+
+    name = "generated"
+
+    def __init__(self, data: bytes, label: str, model: str):
+        self.data, self.label, self.model = data, label, model
+
+    def read(self) -> bytes:
+        return self.data
+
+
 def image_captions(at: AppTest) -> list[str]:
     """The captions of the page's images (``st.image``), which ``at.caption`` does not hold."""
     return [c for el in at.get("image") for c in el.captions]

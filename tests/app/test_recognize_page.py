@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import open_page, texts
+from tests.app.helpers import GeneratedPicture, open_page, texts
 
 
 def recognize_page(lang: str = "en", **state) -> AppTest:
@@ -109,23 +109,14 @@ def test_chinese_model_description_samples_and_class_names():
     assert "裤子" in bars and "Trouser" not in bars             # the classes, translated
 
 
-class _Picture:                       # shaped like cvlib.samples.Sample (as Generate sends)
-    name, label, model = "generated", "3", "mnist_cnn"
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def read(self) -> bytes:
-        return self.data
-
-
 def test_a_one_pixel_picture_gets_no_top_k():
     import io
 
     from PIL import Image
     buf = io.BytesIO()
     Image.new("RGB", (1, 1), "white").save(buf, "PNG")
-    at = recognize_page(rec_generated=_Picture(buf.getvalue()), rec_sample="generated")
+    at = recognize_page(rec_generated=GeneratedPicture(buf.getvalue(), "3", "mnist_cnn"),
+                        rec_sample="generated")
     assert not at.exception and not at.error
     assert not at.get("plotly_chart")                             # no top-k, no "why"
     assert any("too small" in w.value for w in at.warning)

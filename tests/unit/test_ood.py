@@ -152,16 +152,6 @@ def test_classifier_falls_back_to_energy_without_its_statistics(tiny_photo_model
 
 # --- the Recognize page: the verdict, and the caption when the statistics are missing ------
 
-class _Photo:                         # shaped like cvlib.samples.Sample (as Generate sends)
-    name, label, model = "generated", "astronaut", "cifar_cnn"
-
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def read(self) -> bytes:
-        return self.data
-
-
 @pytest.mark.needs(zoo.status("cifar_cnn") == "shipped",
                    reason="cifar_cnn is not shipped (models/manifest.json)")
 @pytest.mark.parametrize("stats", ["shipped", "missing"])
@@ -172,7 +162,7 @@ def test_recognize_page_says_a_photo_is_unlike_cifar(stats, tmp_path, monkeypatc
     import streamlit as st
 
     from cvlib.recognize import get_classifier
-    from tests.app.helpers import open_page, texts
+    from tests.app.helpers import GeneratedPicture, open_page, texts
     if stats == "missing":              # the models folder without cifar_cnn.ood.npz
         for f in zoo.models_dir().iterdir():
             if f.is_file() and f.name != "cifar_cnn.ood.npz":
@@ -184,8 +174,9 @@ def test_recognize_page_says_a_photo_is_unlike_cifar(stats, tmp_path, monkeypatc
     st.cache_resource.clear()
     st.cache_data.clear()             # the page caches its analyses by picture and model
     try:
+        photo = GeneratedPicture(buf.getvalue(), "astronaut", "cifar_cnn")
         at = open_page("pages/recognize.py", "en", timeout=180, rec_model="cifar_cnn",
-                       rec_generated=_Photo(buf.getvalue()), rec_sample="generated")
+                       rec_generated=photo, rec_sample="generated")
     finally:
         get_classifier.cache_clear()
         st.cache_resource.clear()
