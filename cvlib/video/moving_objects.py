@@ -50,6 +50,12 @@ class MovingObjectsError(CVLibError, ValueError):
     """Frames that background subtraction cannot use (wrong shape, none at all)."""
 
 
+def _shape_error(shape) -> MovingObjectsError:
+    return MovingObjectsError(
+        f"Frames must be pictures [H, W] or [H, W, 3] (a clip: [N, H, W(, 3)]); got an "
+        f"array of shape {tuple(shape)}.", kind="moving_frames_shape", shape=str(tuple(shape)))
+
+
 def _check_frame(frame) -> np.ndarray:
     """One frame as uint8 RGB [H, W, 3] (grey, RGBA and number types 0-255 accepted)."""
     f = number_array(frame, "frame", "a video frame: an array of numbers [H, W(, 3)]")
@@ -58,10 +64,7 @@ def _check_frame(frame) -> np.ndarray:
     elif f.ndim == 2:
         f = np.stack([f] * 3, -1)
     else:
-        raise MovingObjectsError(
-            f"Frames must be pictures [H, W] or [H, W, 3] (a clip: [N, H, W(, 3)]); got "
-            f"an array of shape {tuple(f.shape)}.", kind="moving_frames_shape",
-            shape=str(tuple(f.shape)))
+        raise _shape_error(f.shape)
     if min(f.shape[:2]) < 8:
         raise MovingObjectsError(
             f"A frame must be at least 8×8 pixels; got {f.shape[1]}×{f.shape[0]}.",
@@ -337,10 +340,7 @@ def moving_objects(frames, method: str = "knn", min_area: float = MIN_AREA,
         frames = number_array(frames, "frames",
                               "video frames: an array of numbers [N, H, W(, 3)]")
         if frames.ndim not in (3, 4):
-            raise MovingObjectsError(
-                f"Frames must be pictures [H, W] or [H, W, 3] (a clip: [N, H, W(, 3)]); "
-                f"got an array of shape {tuple(frames.shape)}.", kind="moving_frames_shape",
-                shape=str(tuple(frames.shape)))
+            raise _shape_error(frames.shape)
         indices = list(range(len(frames)))
         times = [i / fps if fps else float(i) for i in indices]
     if len(frames) == 0:
