@@ -121,6 +121,18 @@ def list_models(task: str | None = None) -> list[str]:
     return [e.name for e in sorted(entries, key=lambda e: (e.source != "shipped", e.name))]
 
 
+def available_models(*tasks: str) -> list[str]:
+    """Names of the registered models of ``tasks`` (all tasks when none are given, else
+    task by task in that order) that can be used now: :func:`status` is not "missing"
+    (shipped, or downloaded into the Keras cache).
+
+    Raises:
+        ValueError: a task that is not one of ``cvlib.TASKS``.
+    """
+    names = [n for task in (tasks or (None,)) for n in list_models(task)]
+    return [n for n in names if status(n) != "missing"]
+
+
 def get(name: str) -> ModelEntry:
     try:
         return _REGISTRY[name]

@@ -47,10 +47,6 @@ class Controls:
     max_frames: int
 
 
-def _available(task: str) -> list[str]:
-    return [n for n in zoo.list_models(task) if zoo.status(n) != "missing"]
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _sample(kind: str, seed: int):
     from cvlib.video import sample_clip
@@ -112,7 +108,7 @@ def _job():
 
 def timeline_section(key: str, clip) -> None:
     from cvlib import video
-    models = [m for task in ("classify", "detect", "segment") for m in _available(task)]
+    models = zoo.available_models("classify", "detect", "segment")
     models.sort(key=lambda m: m != "mnist_cnn")   # the worked example first
     if st.session_state.get("vid_model") not in models:
         st.session_state.pop("vid_model", None)
@@ -267,7 +263,7 @@ def moving_section(clip) -> None:
 def sequence_section(clip, kind: str | None) -> None:
     from cvlib.video import DIRECTION_NAMES
     st.markdown(t("vid_seq_intro"))
-    models = _available("sequence")
+    models = zoo.available_models("sequence")
     if not models:
         st.info(t("vid_seq_missing"))
         return

@@ -32,8 +32,7 @@ KEPT = ("vid_live_model", "vid_live_interval", "vid_live_side")
 
 
 def _models() -> list[str]:
-    models = [m for task in ("detect", "classify", "segment") for m in zoo.list_models(task)
-              if zoo.status(m) != "missing"]
+    models = zoo.available_models("detect", "classify", "segment")
     models.sort(key=lambda m: m != DEFAULT_MODEL)
     return models
 

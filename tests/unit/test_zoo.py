@@ -97,3 +97,18 @@ def test_shipped_models_meet_their_goal_on_the_test_set(name, goal):
            == y).mean()
     assert acc >= goal
     assert acc == pytest.approx(zoo.manifest_entry(name)["metrics"]["test_accuracy"], abs=1e-4)
+
+
+def test_available_models_are_the_usable_ones_task_by_task(tmp_path, monkeypatch):
+    """What the pages offer: registered models whose weights are here, in the order of
+    the tasks asked for; a model whose file is gone drops out."""
+    from cvlib import zoo
+    names = zoo.available_models("detect", "classify")
+    want = [n for t in ("detect", "classify") for n in zoo.list_models(t)
+            if zoo.status(n) != "missing"]
+    assert names == want and "mnist_cnn" in names
+    assert names.index("mnist_cnn") > max(names.index(n) for n in zoo.list_models("detect")
+                                          if n in names)
+    monkeypatch.setenv("CVLIB_MODELS_DIR", str(tmp_path))    # an empty models folder
+    assert "mnist_cnn" not in zoo.available_models("classify")
+    assert set(zoo.available_models()) <= set(zoo.list_models())

@@ -98,7 +98,7 @@ def faces_view(pic: Picture) -> None:
 
 def weak_view(pic: Picture) -> None:
     from cvlib.predictor import Detection
-    models = [m for m in zoo.list_models("classify") if zoo.status(m) != "missing"]
+    models = zoo.available_models("classify")
     default = "mnist_cnn" if pic.truth is not None else "cifar_cnn"
     if st.session_state.get("seg_weak_model") not in models:
         st.session_state["seg_weak_model"] = default if default in models else models[0]
